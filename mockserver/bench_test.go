@@ -1,0 +1,45 @@
+package mockserver_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/introspectmock/introspectmock/mockserver"
+)
+
+// discardWriter is a ResponseWriter that keeps nothing, so the benchmark
+// measures the handler.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(int)             {}
+
+// BenchmarkIntrospect measures the hot path: an authenticated
+// introspection of an active token, derived and configured issuer.
+func BenchmarkIntrospect(b *testing.B) {
+	for _, bb := range []struct {
+		name string
+		opts []mockserver.Option
+	}{
+		{"derived-issuer", []mockserver.Option{mockserver.WithFixtures(testSet())}},
+		{"configured-issuer", []mockserver.Option{mockserver.WithFixtures(testSet()), mockserver.WithIssuer("https://auth.example.test")}},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			srv, err := mockserver.New(bb.opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			auth := basic(rsID, rsSecret)
+			const body = "token=active-token"
+			b.ReportAllocs()
+			for b.Loop() {
+				r, _ := http.NewRequest(http.MethodPost, "http://mock.test/introspect", strings.NewReader(body))
+				r.Header.Set("Content-Type", formType)
+				r.Header.Set("Authorization", auth)
+				srv.ServeHTTP(&discardWriter{h: http.Header{}}, r)
+			}
+		})
+	}
+}

@@ -1,0 +1,87 @@
+package mockserver
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Endpoint names of a call, as Call.Endpoint reports them.
+const (
+	endpointIntrospect = "introspect"
+	endpointRevoke     = "revoke"
+	endpointToken      = "token"
+	endpointMetadata   = "discovery"
+	endpointJWKS       = "jwks"
+	endpointHealth     = "healthz"
+	endpointUnknown    = "other" // no route matched
+)
+
+// call is what the server records of one request while serving it; record
+// turns it into the journal's Call. Secrets are never part of it.
+type call struct {
+	time       time.Time  // by the namespace clock, when the request arrived
+	endpoint   string     // one of the endpoint* names
+	clientID   string     // who the caller was or claimed to be
+	authMethod authMethod // how it authenticated (or tried to)
+	token      string     // the token parameter, "" if none
+	hint       string     // token_type_hint, "" if none
+	status     int        // HTTP status answered; 0 for none
+	active     bool       // an introspection answered active:true
+	fault      string     // the fault played, "" for none
+}
+
+// handlerFunc is an endpoint handler: it gets the namespace resolved from
+// the request and fills in the call as it goes; every write goes through
+// writeJSON, writeHeader or writeError, which set c.status.
+type handlerFunc func(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call)
+
+// endpoint adapts h to http.Handler: it resolves the namespace, starts the
+// call and hands it to record when h returns.
+func (s *Server) endpoint(name string, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ns := s.namespaceOf(r)
+		c := &call{time: ns.clock.Now(), endpoint: name, authMethod: authNone}
+		h(ns, w, r, c)
+		s.record(r.Context(), ns, c)
+	})
+}
+
+// record is the one hook every finished call goes through: it logs the
+// call (no token, no secret, no query) and adds it to the namespace's
+// journal.
+func (s *Server) record(ctx context.Context, ns *Namespace, c *call) {
+	if s.logger.Enabled(ctx, slog.LevelDebug) {
+		attrs := []slog.Attr{
+			slog.String("namespace", ns.name),
+			slog.String("endpoint", c.endpoint),
+			slog.Int("status", c.status),
+			slog.String("client_id", clip(c.clientID, maxJournalField)),
+			slog.String("auth", string(c.authMethod)),
+			slog.String("hint", clip(c.hint, 64)),
+			slog.Bool("token_sent", c.token != ""),
+		}
+		if c.endpoint == endpointIntrospect {
+			attrs = append(attrs, slog.Bool("active", c.active))
+		}
+		if c.fault != "" {
+			attrs = append(attrs, slog.String("fault", c.fault))
+		}
+		s.logger.LogAttrs(ctx, slog.LevelDebug, "call", attrs...)
+	}
+	if ns.journal.size > 0 {
+		ns.journal.add(Call{
+			Time:          c.time,
+			Namespace:     ns.name,
+			Endpoint:      c.endpoint,
+			ClientID:      clip(c.clientID, maxJournalField),
+			AuthMethod:    string(c.authMethod),
+			Token:         clip(c.token, maxJournalToken),
+			TokenTypeHint: clip(c.hint, maxJournalField),
+			Status:        c.status,
+			Active:        c.active,
+			Fault:         c.fault,
+		})
+	}
+}

@@ -1,0 +1,110 @@
+// Package mockserver is a mock OAuth 2.0 authorization server for tests: an
+// http.Handler that answers RFC 7662 token introspection, RFC 7009
+// revocation, RFC 8414 discovery and an RFC 6749 §4.4 client_credentials
+// token endpoint from fixtures (see package fixtures), with a clock, token
+// scripts, faults and a request journal a test drives from Go or over an
+// admin HTTP API.
+//
+// A Server owns no listener: serve it with net/http/httptest in a test, or
+// with an http.Server in a binary.
+//
+// Routes (each also under the issuer's path when the issuer has one):
+//
+//	POST /introspect                               RFC 7662
+//	POST /revoke                                   RFC 7009
+//	POST /token                                    client_credentials only
+//	GET  /.well-known/oauth-authorization-server   RFC 8414 (+ /.well-known/oauth-authorization-server/{issuer path})
+//	GET  /.well-known/openid-configuration         same members plus subject_types_supported
+//	GET  /jwks                                     RSA signing key (jwks_uri)
+//	GET  /healthz                                  {"status":"ok"} (root only)
+//	     /admin/...                                admin API, when enabled (WithAdmin)
+//
+// Every answer is application/json, errors included; unknown paths are 404
+// and wrong methods 405 with an Allow header. Token state (revoked, nbf,
+// exp) is judged on every request against the namespace's clock.
+//
+// Callers of /introspect and /revoke authenticate with client_secret_basic
+// (form-encoded as RFC 6749 §2.3.1 says, or raw), client_secret_post, or a
+// bearer token: a fixture bearer, or a token issued at /token to a client
+// allowed to introspect. Fixtures may allow anonymous callers. /token takes
+// client_secret_basic and client_secret_post only. A client whose Scopes is
+// an explicit empty list (YAML `scopes: []`) is introspect-only: /token
+// answers it 400 unauthorized_client.
+//
+// Without a configured issuer, the issuer is derived from each request:
+// https when it came over TLS, else http, and its Host header. Forwarding
+// headers (X-Forwarded-*) are not read.
+//
+// # Namespaces
+//
+// A Server holds isolated namespaces, each with its own tokens (seeded from
+// the fixtures), clients, clock (a VirtualClock over the WithClock base),
+// scripts, faults, stub and journal. Default serves the paths above; a
+// named namespace serves them under /ns/{name}/ (healthz aside), and its
+// issuer is the server's (configured or derived) plus /ns/{name}, so its
+// discovery documents point under the prefix. A namespace is created on
+// first use of its prefix, by Server.Namespace or by the admin API; names
+// match ^[a-z0-9][a-z0-9_-]{0,62}$. WithMaxNamespaces and WithMaxTokens
+// bound them.
+//
+// # What answers an introspection
+//
+// For an authenticated introspection of a token, in this order: a pending
+// FailNext fault; the stub (SetStub), unless it passes; the token's script;
+// the stored state (revoked, nbf, exp). Each authenticated introspection
+// of a stored token counts once, atomically, as that token's call n
+// (1-based). A script step matches when its trigger holds: on_call == n,
+// after_calls < n, or clock ≥ load time + after (load time: fixture load,
+// AddToken, SetScript or Reset). The first matching respond step plays its
+// fault; otherwise the last matching state step sets the state.
+//
+// Faults: a status answers an OAuth error body (503 and 429:
+// temporarily_unavailable, other 5xx: server_error, 401: invalid_client,
+// other 4xx: invalid_request), with Retry-After when retry_after is set and
+// always for 429 and 503 (1 second by default); a delay waits, holding no
+// lock, and ends the request with no answer if the client goes away; drop
+// closes the connection (HTTP/2: resets the stream); malformed answers 200
+// with a broken body (see fixtures).
+//
+// # Journal
+//
+// Each namespace keeps its latest calls to the protocol endpoints in a
+// ring (WithJournalSize, default 10000): time by its clock, endpoint,
+// caller, auth method, token, hint, status, answer, fault. Admin API
+// requests are not journaled, so counts of introspections are exact.
+// Tokens are redacted wherever calls are printed (Call.String,
+// Call.LogValue) and never logged; secrets are never kept.
+//
+// # Admin API
+//
+// With WithAdmin(true), JSON in and out, under /admin (default namespace)
+// and /ns/{name}/admin; WithAdminToken makes it require
+// "Authorization: Bearer <token>". Bodies use the fixture format (JSON is
+// YAML), so their errors read like fixture errors. Errors are
+// {"error":…,"error_description":…}: 400 invalid_request, 404 not_found,
+// 409 conflict, 401 invalid_token.
+//
+//	GET    /admin/tokens                   {"tokens":[{…,"state":"active","calls":3}]}
+//	POST   /admin/tokens                   one token object (no token key: random) → 201 {"token":"…"}
+//	GET    /admin/tokens/{token}           token object | 404
+//	DELETE /admin/tokens/{token}           204 | 404
+//	POST   /admin/tokens/{token}/revoke    204 | 404
+//	POST   /admin/tokens/{token}/expire    204 | 404
+//	PUT    /admin/tokens/{token}/script    {"script":[steps]} → 204 | 400 | 404
+//	POST   /admin/clients                  one client object → 201 | 409
+//	GET    /admin/clock                    {"now":"RFC 3339","frozen":false}
+//	POST   /admin/clock/freeze|resume      → 200 clock
+//	POST   /admin/clock/advance            {"by":"2h"} → 200 clock
+//	POST   /admin/clock/set                {"time":"2030-01-02T15:04:05Z"} → 200 clock
+//	GET    /admin/calls[?endpoint=&token=] {"calls":[Call…]}
+//	DELETE /admin/calls                    204
+//	POST   /admin/faults                   {"count":2,"respond":{"status":503}} → 204
+//	DELETE /admin/faults                   204
+//	POST   /admin/reset                    204
+//	GET    /admin/namespaces               {"namespaces":[…]} (root only)
+//	PUT    /admin/namespaces/{name}        201 made | 200 existed (root only)
+//	GET    /admin/namespaces/{name}        200 | 404 (root only)
+//	DELETE /admin/namespaces/{name}        204 | 404 (root only)
+//
+// Tokens in paths are path-escaped (a "/" in a token is %2F).
+package mockserver

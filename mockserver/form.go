@@ -1,0 +1,129 @@
+package mockserver
+
+import (
+	"bytes"
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// maxBody is the largest request body accepted (SPEC IQ-6).
+const maxBody = 1 << 20
+
+// form holds the parameters the endpoints read from a request body. An
+// empty value counts as absent (RFC 6749 §3.2); unknown parameters are
+// ignored (SPEC IQ-5).
+type form struct {
+	token        string
+	hint         string // token_type_hint
+	clientID     string
+	clientSecret string
+	grantType    string
+	scope        string
+}
+
+// readForm reads the application/x-www-form-urlencoded body of r. The URL
+// query is never read: parameters there do not count (SPEC CA-4).
+func (s *Server) readForm(w http.ResponseWriter, r *http.Request) (form, *oauthError) {
+	if err := checkFormType(r.Header.Get("Content-Type")); err != nil {
+		return form{}, err
+	}
+	if r.ContentLength > maxBody {
+		return form{}, errTooLarge()
+	}
+	buf, _ := s.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer func() {
+		if buf.Cap() <= 64<<10 {
+			buf.Reset()
+			s.bufs.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if r.Body != nil {
+		_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				return form{}, errTooLarge()
+			}
+			return form{}, errInvalidRequest("cannot read the request body")
+		}
+	}
+	return parseForm(buf.String())
+}
+
+// checkFormType accepts application/x-www-form-urlencoded with any
+// parameters, such as charset (SPEC IQ-2).
+func checkFormType(ct string) *oauthError {
+	const want = "application/x-www-form-urlencoded"
+	if ct == want {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != want {
+		return errInvalidRequest("Content-Type must be application/x-www-form-urlencoded")
+	}
+	return nil
+}
+
+// parseForm parses a form body. Broken percent-encoding anywhere is an
+// error (SPEC IQ-7), and so is a known parameter given twice with a value
+// (RFC 6749 §3.2; SPEC IQ-3, TE-1).
+func parseForm(body string) (form, *oauthError) {
+	var f form
+	for body != "" {
+		var pair string
+		pair, body, _ = strings.Cut(body, "&")
+		if pair == "" {
+			continue
+		}
+		rawKey, rawValue, _ := strings.Cut(pair, "=")
+		key, ok := unescape(rawKey)
+		if !ok {
+			return form{}, errInvalidRequest("malformed percent-encoding in the request body")
+		}
+		value, ok := unescape(rawValue)
+		if !ok {
+			return form{}, errInvalidRequest("malformed percent-encoding in the request body")
+		}
+		var dst *string
+		switch key {
+		case "token":
+			dst = &f.token
+		case "token_type_hint":
+			dst = &f.hint
+		case "client_id":
+			dst = &f.clientID
+		case "client_secret":
+			dst = &f.clientSecret
+		case "grant_type":
+			dst = &f.grantType
+		case "scope":
+			dst = &f.scope
+		default:
+			continue // SPEC IQ-5
+		}
+		if value == "" {
+			continue // empty counts as absent
+		}
+		if *dst != "" {
+			return form{}, errInvalidRequest("parameter " + key + " is repeated")
+		}
+		*dst = value
+	}
+	return f, nil
+}
+
+// unescape decodes one form-encoded key or value ('+' is a space),
+// without allocating when there is nothing to decode.
+func unescape(s string) (string, bool) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, true
+	}
+	v, err := url.QueryUnescape(s)
+	return v, err == nil
+}

@@ -1,0 +1,178 @@
+package mockserver
+
+import (
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// DefaultJournalSize is how many calls a namespace's journal keeps unless
+// WithJournalSize says otherwise.
+const DefaultJournalSize = 10000
+
+// Call is one request to a protocol endpoint, as a namespace's journal
+// keeps it. Secrets are never part of it. The token asked about is kept
+// raw, for tests to match on (and sent raw by the admin API); String and
+// LogValue redact it. Admin API requests are not journaled.
+type Call struct {
+	// Time is when the request arrived, by the namespace clock.
+	Time time.Time `json:"time"`
+	// Namespace is the namespace's name; "" for the default.
+	Namespace string `json:"namespace"`
+	// Endpoint is "introspect", "revoke", "token", "discovery", "jwks",
+	// "healthz" or "other" (unknown paths).
+	Endpoint string `json:"endpoint"`
+	// ClientID is the caller's client_id, as authenticated or, when
+	// authentication failed, as claimed; "" for anonymous and fixture
+	// bearer callers.
+	ClientID string `json:"client_id"`
+	// AuthMethod is how the caller authenticated or tried to: "basic",
+	// "post", "bearer" or "none".
+	AuthMethod string `json:"auth_method"`
+	// Token is the token parameter ("" if none); at /token, the token
+	// issued. Tokens over 4 KiB are kept cut to their first 4 KiB.
+	Token string `json:"token"`
+	// TokenTypeHint is the token_type_hint parameter, cut to 256 bytes.
+	TokenTypeHint string `json:"token_type_hint"`
+	// Status is the HTTP status answered; 0 when none was (a dropped
+	// connection, a client gone during a delay).
+	Status int `json:"status"`
+	// Active reports an introspection answered {"active":true,...}; false
+	// for other endpoints and for faults other than a bare delay.
+	Active bool `json:"active"`
+	// Fault is the fault played, such as "status 503", "delay 300ms",
+	// "drop" or "malformed invalid_json" (several joined by ", "); "" for
+	// none.
+	Fault string `json:"fault"`
+}
+
+// Journal bounds of what one call keeps.
+const (
+	maxJournalToken = 4 << 10
+	maxJournalField = 256
+)
+
+// String returns the call on one line with the token redacted:
+//
+//	2030-01-02T03:04:05Z introspect client=rs auth=basic token=acti… status=200 active=true
+func (c Call) String() string {
+	var b strings.Builder
+	b.WriteString(c.Time.UTC().Format(time.RFC3339Nano))
+	if c.Namespace != "" {
+		b.WriteString(" ns=")
+		b.WriteString(c.Namespace)
+	}
+	b.WriteByte(' ')
+	b.WriteString(c.Endpoint)
+	if c.ClientID != "" {
+		b.WriteString(" client=")
+		b.WriteString(strconv.Quote(c.ClientID))
+	}
+	b.WriteString(" auth=")
+	b.WriteString(c.AuthMethod)
+	if c.Token != "" {
+		b.WriteString(" token=")
+		b.WriteString(Redact(c.Token))
+	}
+	if c.TokenTypeHint != "" {
+		b.WriteString(" hint=")
+		b.WriteString(strconv.Quote(c.TokenTypeHint))
+	}
+	fmt.Fprintf(&b, " status=%d", c.Status)
+	if c.Endpoint == endpointIntrospect {
+		fmt.Fprintf(&b, " active=%t", c.Active)
+	}
+	if c.Fault != "" {
+		b.WriteString(" fault=")
+		b.WriteString(strconv.Quote(c.Fault))
+	}
+	return b.String()
+}
+
+// LogValue returns the call as a log/slog group, the token redacted.
+func (c Call) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.Time("time", c.Time),
+		slog.String("namespace", c.Namespace),
+		slog.String("endpoint", c.Endpoint),
+		slog.String("client_id", c.ClientID),
+		slog.String("auth_method", c.AuthMethod),
+		slog.String("token", Redact(c.Token)),
+		slog.String("token_type_hint", c.TokenTypeHint),
+		slog.Int("status", c.Status),
+		slog.Bool("active", c.Active),
+	}
+	if c.Fault != "" {
+		attrs = append(attrs, slog.String("fault", c.Fault))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// Redact returns a token fit for printing: its first 4 characters and
+// "…", or "…" alone when it is shorter than 8 characters, or "" for "".
+func Redact(token string) string {
+	switch {
+	case token == "":
+		return ""
+	case len(token) < 8:
+		return "…"
+	}
+	head := token[:4]
+	for len(head) > 0 && !utf8.ValidString(head) {
+		head = head[:len(head)-1]
+	}
+	return head + "…"
+}
+
+// journal is a namespace's ring of the latest calls.
+type journal struct {
+	mu    sync.Mutex // guards calls and next
+	size  int        // capacity; 0 keeps nothing
+	calls []Call     // grows to size, then wraps
+	next  int        // where the next call goes once full
+}
+
+func (j *journal) add(c Call) {
+	if j.size == 0 {
+		return
+	}
+	j.mu.Lock()
+	if len(j.calls) < j.size {
+		j.calls = append(j.calls, c)
+	} else {
+		j.calls[j.next] = c
+		j.next++
+		if j.next == j.size {
+			j.next = 0
+		}
+	}
+	j.mu.Unlock()
+}
+
+// list returns the calls, oldest first.
+func (j *journal) list() []Call {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make([]Call, 0, len(j.calls))
+	out = append(out, j.calls[j.next:]...)
+	return append(out, j.calls[:j.next]...)
+}
+
+func (j *journal) clear() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.calls, j.next = nil, 0
+}
+
+// clip returns s cut to at most n bytes, copied so that it does not pin
+// the request body it may be a substring of.
+func clip(s string, n int) string {
+	if len(s) > n {
+		s = s[:n]
+	}
+	return strings.Clone(s)
+}

@@ -1,0 +1,105 @@
+package mockserver
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+)
+
+// metadata is the RFC 8414 §2 authorization server metadata, members in
+// the RFC's order. Only what works is listed (SPEC MD-5, MD-6); empty lists
+// are omitted (SPEC MD-7) except response_types_supported (SPEC MD-10).
+type metadata struct {
+	Issuer                           string   `json:"issuer"`
+	TokenEndpoint                    string   `json:"token_endpoint"`
+	JWKSURI                          string   `json:"jwks_uri"`
+	ResponseTypesSupported           []string `json:"response_types_supported"`
+	GrantTypesSupported              []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethods         []string `json:"token_endpoint_auth_methods_supported"`
+	RevocationEndpoint               string   `json:"revocation_endpoint"`
+	RevocationEndpointAuthMethods    []string `json:"revocation_endpoint_auth_methods_supported"`
+	IntrospectionEndpoint            string   `json:"introspection_endpoint"`
+	IntrospectionEndpointAuthMethods []string `json:"introspection_endpoint_auth_methods_supported"`
+	// SubjectTypesSupported is set in openid-configuration only (SPEC MD-10).
+	SubjectTypesSupported []string `json:"subject_types_supported,omitempty"`
+}
+
+// newMetadata describes the namespace for issuer. Endpoints are built from
+// the issuer (SPEC MD-4): with a configured issuer whose host is not this
+// server they are not reachable here, which is the configurer's intent.
+func newMetadata(st *state, issuer string, openid bool) *metadata {
+	base := strings.TrimSuffix(issuer, "/")
+	m := &metadata{
+		Issuer:                   issuer,
+		TokenEndpoint:            base + "/token",
+		JWKSURI:                  base + "/jwks",
+		ResponseTypesSupported:   []string{},
+		GrantTypesSupported:      []string{"client_credentials"},
+		TokenEndpointAuthMethods: []string{"client_secret_basic", "client_secret_post"},
+		RevocationEndpoint:       base + "/revoke",
+		// "Bearer" is from the OAuth Access Token Types registry, which
+		// RFC 8414 §2 allows in these two lists.
+		RevocationEndpointAuthMethods:    []string{"client_secret_basic", "client_secret_post", "Bearer"},
+		IntrospectionEndpoint:            base + "/introspect",
+		IntrospectionEndpointAuthMethods: []string{"client_secret_basic", "client_secret_post", "Bearer"},
+	}
+	if st.allowAnonymous {
+		m.IntrospectionEndpointAuthMethods = append(m.IntrospectionEndpointAuthMethods, "none")
+	}
+	if st.allowAnonymous || st.hasPublic {
+		m.RevocationEndpointAuthMethods = append(m.RevocationEndpointAuthMethods, "none")
+	}
+	if openid {
+		// No id_token_signing_alg_values_supported: no ID tokens are issued.
+		m.SubjectTypesSupported = []string{"public"}
+	}
+	return m
+}
+
+// handleMetadata handles the "GET /.well-known/oauth-authorization-server"
+// (openid false) and "GET /.well-known/openid-configuration" (openid true)
+// routes, also reached under the issuer's path (SPEC MD-1…MD-3).
+func (s *Server) handleMetadata(openid bool) handlerFunc {
+	return func(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
+		st := ns.state()
+		s.writeMetadata(w, c, newMetadata(st, ns.issuer(r, st), openid))
+	}
+}
+
+// handleMetadataForPath handles the RFC 8414 §3.1 placement
+// "GET /.well-known/oauth-authorization-server/{issuer path}" (and the
+// same for openid-configuration): 404 unless the path is the issuer's
+// (SPEC MD-2, MD-9).
+func (s *Server) handleMetadataForPath(openid bool) handlerFunc {
+	return func(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
+		st := ns.state()
+		p := "/" + strings.TrimRight(mux.Vars(r)["issuerPath"], "/")
+		if want := ns.issuerPath(st); want == "" || p != want {
+			s.handleNotFound(ns, w, r, c)
+			return
+		}
+		s.writeMetadata(w, c, newMetadata(st, ns.issuer(r, st), openid))
+	}
+}
+
+func (s *Server) writeMetadata(w http.ResponseWriter, c *call, m *metadata) {
+	b, err := json.Marshal(m)
+	if err != nil { // cannot happen: strings only
+		s.writeError(w, c, &oauthError{status: http.StatusInternalServerError, code: "server_error"})
+		return
+	}
+	s.writeJSON(w, c, http.StatusOK, b, false)
+}
+
+// handleHealth handles the "GET /healthz" route, at the root only: a
+// named namespace has none.
+func (s *Server) handleHealth(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
+	if ns != s.def {
+		c.endpoint = endpointUnknown
+		s.handleNotFound(ns, w, r, c)
+		return
+	}
+	s.writeJSON(w, c, http.StatusOK, []byte(`{"status":"ok"}`), false)
+}

@@ -1,0 +1,350 @@
+package mockserver
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/introspectmock/introspectmock/fixtures"
+)
+
+// defaultTokenLifetime is the lifetime of tokens issued at /token when the
+// client sets none.
+const defaultTokenLifetime = time.Hour
+
+// Namespace is one isolated world of a Server: its own tokens (seeded from
+// the fixtures), clients, clock, scripts, faults, stub and journal. The
+// default namespace answers at "/"; a named one under /ns/{name}/, with
+// an issuer that ends in that prefix. Its methods are safe for concurrent
+// use, also while it serves requests.
+type Namespace struct {
+	srv    *Server
+	name   string // "" for the default namespace
+	prefix string // URL path prefix routed to it; "" for the default namespace
+	clock  *VirtualClock
+	// issuerOverride is the server-wide WithIssuer value, "" for none.
+	issuerOverride string
+	maxTokens      int
+
+	// st is the configuration of the last load. Writers store it with mu
+	// held for writing, together with tokens; readers that need it
+	// consistent with tokens load it with mu held, others may load it alone.
+	st atomic.Pointer[state]
+
+	mu     sync.RWMutex // guards tokens and the mutable fields of every entry; never held while writing to the network
+	tokens map[string]*entry
+	// sweptAt is when a full store last found nothing to sweep (real
+	// time), so that a full store is not swept on every /token call.
+	sweptAt time.Time
+
+	failNext atomic.Pointer[pendingFaults] // FailNext; nil for none
+	stub     atomic.Pointer[Stub]          // SetStub; nil for none
+	journal  journal
+
+	// issCache caches the issuer derived from the last request's scheme
+	// and host, for when no issuer is configured.
+	issCache atomic.Pointer[derivedIssuer]
+}
+
+// pendingFaults is a FailNext order: left more introspections play f.
+type pendingFaults struct {
+	f    Fault
+	desc string
+	left atomic.Int64
+}
+
+// state is the immutable configuration a namespace got from its fixtures
+// (and AddClient).
+type state struct {
+	issuer         string // configured issuer, byte for byte; "" when derived per request
+	issuerPath     string // path of the configured issuer without trailing slash; "" for none
+	allowAnonymous bool
+	clients        map[string]*client // id/secret clients by client_id
+	bearers        []*client          // fixture bearer callers
+	hasPublic      bool               // some client has a client_id and no secret
+}
+
+// client is a caller of the endpoints, built from a fixtures.Client.
+type client struct {
+	id     string
+	secret string // "" for a public client: only revocation accepts it (SPEC RV-2)
+	bearer string // a fixture bearer caller's token; "" for id/secret clients
+	// scopes are the scopes the client may ask for at /token; nil allows any.
+	scopes []string
+	// introspectOnly is set when the fixture's Scopes is an explicit empty
+	// list: the client may not fetch tokens (SPEC TE-6).
+	introspectOnly bool
+	lifetime       time.Duration // of tokens issued at /token
+	basic, post    bool          // client_secret_basic, client_secret_post allowed
+	introspect     bool          // may call /introspect (SPEC CA-8)
+}
+
+// entry is a token of the store. Fields other than calls are guarded by
+// Namespace.mu: read with it held, written with it held for writing.
+type entry struct {
+	src      *fixtures.Token // what the token was made from; never modified
+	revoked  bool
+	hasNbf   bool
+	hasExp   bool
+	iat      time.Time // resolved; zero when unset
+	nbf, exp time.Time
+	body     activeBody
+	// issuedTo is the client a /token token was issued to; nil for
+	// fixture tokens. Such tokens authenticate bearer callers (SPEC CA-5).
+	issuedTo *client
+	script   *script // nil for none
+	// calls counts authenticated introspections of the token (the script's
+	// n), incremented once per call with mu held for reading.
+	calls atomic.Int64
+}
+
+// activeAt reports whether the token is active at now (SPEC TL-2): not
+// revoked, now ≥ nbf and now < exp, each if set. Namespace.mu must be held.
+func (e *entry) activeAt(now time.Time) bool {
+	return e.stateAt(now) == StateActive
+}
+
+// stateAt returns the stored state of the token at now. Namespace.mu must
+// be held.
+func (e *entry) stateAt(now time.Time) string {
+	switch {
+	case e.revoked:
+		return StateRevoked
+	case e.hasNbf && now.Before(e.nbf):
+		return StateNotYetValid
+	case e.hasExp && !now.Before(e.exp):
+		return StateExpired
+	}
+	return StateActive
+}
+
+// derivedIssuer is the issuer of requests with one scheme and Host.
+type derivedIssuer struct {
+	tls    bool
+	host   string
+	issuer string
+	member []byte // `,"iss":"<issuer>"`
+}
+
+// newNamespace returns an empty namespace of s; load fills it.
+func newNamespace(s *Server, name string) *Namespace {
+	ns := &Namespace{
+		srv:            s,
+		name:           name,
+		clock:          NewVirtualClock(s.cfg.clock),
+		issuerOverride: s.cfg.issuer,
+		maxTokens:      s.cfg.maxTokens,
+		journal:        journal{size: s.cfg.journalSize},
+	}
+	if name != "" {
+		ns.prefix = "/ns/" + name
+	}
+	return ns
+}
+
+// state returns the configuration of the last load.
+func (ns *Namespace) state() *state { return ns.st.Load() }
+
+// load replaces the namespace's tokens and clients with set's, resolving
+// relative times against the clock now. On error nothing changes.
+func (ns *Namespace) load(set *fixtures.Set) error {
+	st, tokens, err := ns.build(set, ns.clock.Now())
+	if err != nil {
+		return err
+	}
+	ns.mu.Lock()
+	ns.tokens = tokens
+	ns.st.Store(st)
+	ns.mu.Unlock()
+	return nil
+}
+
+// build checks set and turns it into a state and a token store.
+func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string]*entry, error) {
+	if len(set.Tokens) > ns.maxTokens {
+		return nil, nil, fmt.Errorf("mockserver: the fixtures hold %d tokens, more than the limit of %d per namespace (WithMaxTokens): %w",
+			len(set.Tokens), ns.maxTokens, ErrLimit)
+	}
+	st := &state{allowAnonymous: set.AllowAnonymous, clients: make(map[string]*client)}
+	issuer := ns.issuerOverride
+	if issuer == "" {
+		issuer = set.Issuer
+	}
+	if issuer != "" {
+		if err := checkIssuer(issuer); err != nil {
+			return nil, nil, fmt.Errorf("mockserver: %w", err)
+		}
+		if ns.prefix != "" {
+			issuer = strings.TrimSuffix(issuer, "/") + ns.prefix
+		}
+		u, _ := url.Parse(issuer) // checked above
+		st.issuer = issuer
+		st.issuerPath = strings.TrimRight(u.Path, "/")
+	}
+
+	bearers := make(map[string]bool)
+	for i := range set.Clients {
+		fc := &set.Clients[i]
+		where := place(fc.Pos, "clients", i)
+		c, err := newClient(fc)
+		if err != nil {
+			return nil, nil, fmt.Errorf("mockserver: %s: %v", where, err)
+		}
+		switch {
+		case c.bearer != "":
+			if bearers[c.bearer] {
+				return nil, nil, fmt.Errorf("mockserver: %s: duplicate bearer", where)
+			}
+			bearers[c.bearer] = true
+			st.bearers = append(st.bearers, c)
+		default:
+			if st.clients[c.id] != nil {
+				return nil, nil, fmt.Errorf("mockserver: %s: duplicate client_id %q", where, c.id)
+			}
+			st.clients[c.id] = c
+			st.hasPublic = st.hasPublic || c.secret == ""
+		}
+	}
+
+	tokens := make(map[string]*entry, len(set.Tokens))
+	for i := range set.Tokens {
+		t := &set.Tokens[i]
+		where := place(t.Pos, "tokens", i)
+		if t.Token == "" {
+			return nil, nil, fmt.Errorf("mockserver: %s: empty token", where)
+		}
+		if tokens[t.Token] != nil {
+			return nil, nil, fmt.Errorf("mockserver: %s: duplicate token", where)
+		}
+		e, err := newEntry(t, now, st.issuer)
+		if err != nil {
+			return nil, nil, fmt.Errorf("mockserver: %s: %v", where, err)
+		}
+		if err := checkSteps(t.Script); err != nil {
+			return nil, nil, fmt.Errorf("mockserver: %s: %v", where, err)
+		}
+		e.revoked = t.Revoked
+		e.script = newScript(t.Script, now)
+		tokens[t.Token] = e
+	}
+	return st, tokens, nil
+}
+
+// place names a fixture item for an error: its position if known, else
+// its index.
+func place(p fixtures.Pos, list string, i int) string {
+	if p.File != "" {
+		return fmt.Sprintf("%s: %s[%d]", p, list, i)
+	}
+	return fmt.Sprintf("%s[%d]", list, i)
+}
+
+// newClient checks a fixture client and converts it.
+func newClient(fc *fixtures.Client) (*client, error) {
+	switch {
+	case fc.ClientID == "" && fc.Bearer == "":
+		return nil, fmt.Errorf("neither client_id nor bearer")
+	case fc.ClientID != "" && fc.Bearer != "":
+		return nil, fmt.Errorf("both client_id and bearer")
+	case fc.Bearer != "" && fc.ClientSecret != "":
+		return nil, fmt.Errorf("bearer with a client_secret")
+	case fc.TokenLifetime < 0:
+		return nil, fmt.Errorf("negative token_lifetime")
+	}
+	c := &client{
+		id:         fc.ClientID,
+		secret:     fc.ClientSecret,
+		bearer:     fc.Bearer,
+		introspect: !fc.NoIntrospect,
+		lifetime:   fc.TokenLifetime,
+		basic:      len(fc.AuthMethods) == 0,
+		post:       len(fc.AuthMethods) == 0,
+	}
+	if c.lifetime == 0 {
+		c.lifetime = defaultTokenLifetime
+	}
+	for _, m := range fc.AuthMethods {
+		switch m {
+		case fixtures.AuthBasic:
+			c.basic = true
+		case fixtures.AuthPost:
+			c.post = true
+		case fixtures.AuthBearer:
+			// Meaningful for bearer callers only, which use no other method.
+		default:
+			return nil, fmt.Errorf("unknown auth method %q", m)
+		}
+	}
+	if fc.Scopes != nil {
+		c.scopes = []string{}
+		for _, s := range fc.Scopes {
+			for _, f := range strings.Fields(s) {
+				if !validScopeToken(f) {
+					return nil, fmt.Errorf("invalid scope %q", f)
+				}
+				c.scopes = append(c.scopes, f)
+			}
+		}
+		c.introspectOnly = len(c.scopes) == 0
+	}
+	return c, nil
+}
+
+// newEntry renders a token for the store, resolving its times against now.
+func newEntry(t *fixtures.Token, now time.Time, issuer string) (*entry, error) {
+	iat, nbf, exp := t.Iat.Resolve(now), t.Nbf.Resolve(now), t.Exp.Resolve(now)
+	body, err := renderActive(t, iat, nbf, exp, issuer)
+	if err != nil {
+		return nil, err
+	}
+	return &entry{
+		src: t, iat: iat,
+		hasNbf: t.Nbf.IsSet(), nbf: nbf,
+		hasExp: t.Exp.IsSet(), exp: exp,
+		body: body,
+	}, nil
+}
+
+// derivedIssuer returns the issuer of r when none is configured: its
+// scheme and Host (no trailing slash) plus the namespace prefix. The last
+// one is cached, so the usual single host costs no allocation.
+func (ns *Namespace) derivedIssuer(r *http.Request) *derivedIssuer {
+	tls := r.TLS != nil
+	if d := ns.issCache.Load(); d != nil && d.tls == tls && d.host == r.Host {
+		return d
+	}
+	host := r.Host
+	if host == "" {
+		host = "localhost"
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	iss := scheme + "://" + host + ns.prefix
+	d := &derivedIssuer{tls: tls, host: r.Host, issuer: iss, member: appendJSONString([]byte(`,"iss":`), iss)}
+	ns.issCache.Store(d)
+	return d
+}
+
+// issuer returns the issuer for r under st: the configured one, or the
+// one derived from the request.
+func (ns *Namespace) issuer(r *http.Request, st *state) string {
+	if st.issuer != "" {
+		return st.issuer
+	}
+	return ns.derivedIssuer(r).issuer
+}
+
+// issuerPath returns the path of the namespace's issuer without trailing
+// slash ("" for none): requests under it are routed as if at the root.
+func (ns *Namespace) issuerPath(st *state) string {
+	if st.issuer != "" {
+		return st.issuerPath
+	}
+	return ns.prefix
+}

@@ -1,0 +1,339 @@
+package mockserver
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/introspectmock/introspectmock/fixtures"
+)
+
+// Name returns the namespace's name; "" for the default namespace.
+func (ns *Namespace) Name() string { return ns.name }
+
+// Clock returns the namespace's clock. Token state in the namespace is
+// judged against it, and relative fixture times resolve against it.
+func (ns *Namespace) Clock() *VirtualClock { return ns.clock }
+
+// AddToken adds t and returns its token string: t.Token, or a random
+// opaque one when that is empty. Relative parts (ExpiresIn) and the
+// script's After steps count from the clock's now. A token string already
+// in the namespace is an error (ErrExists), as are a token limit reached
+// (ErrLimit), a claim shadowing a registered member, ExpiresAt not after
+// IssuedAt, NotBefore not before ExpiresAt and a bad script step.
+func (ns *Namespace) AddToken(t Token) (string, error) {
+	now := ns.clock.Now()
+	random := t.Token == ""
+	if random {
+		t.Token = randomToken()
+	} else if msg := checkTokenString(t.Token); msg != "" {
+		return "", fmt.Errorf("mockserver: AddToken: %s", msg)
+	}
+	ft, err := toFixture(&t, now)
+	if err != nil {
+		return "", fmt.Errorf("mockserver: AddToken %s: %w", Redact(t.Token), err)
+	}
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	for random && ns.tokens[ft.Token] != nil { // 2^-256: never, but cheap to be sure
+		ft.Token = randomToken()
+	}
+	switch {
+	case ns.tokens[ft.Token] != nil:
+		return "", fmt.Errorf("mockserver: AddToken %s: token %w", Redact(ft.Token), ErrExists)
+	case len(ns.tokens) >= ns.maxTokens:
+		return "", ns.tokenLimitError()
+	}
+	// Rendered with mu held, so that every entry has the issuer of the
+	// state stored with the tokens.
+	e, err := newEntry(ft, now, ns.st.Load().issuer)
+	if err != nil {
+		return "", fmt.Errorf("mockserver: AddToken %s: %w", Redact(ft.Token), err)
+	}
+	e.revoked = ft.Revoked
+	e.script = newScript(ft.Script, now)
+	ns.tokens[ft.Token] = e
+	return ft.Token, nil
+}
+
+func (ns *Namespace) tokenLimitError() error {
+	return fmt.Errorf("mockserver: namespace %q holds %d tokens, the limit (WithMaxTokens): %w", ns.name, ns.maxTokens, ErrLimit)
+}
+
+// checkTokenString returns what is wrong with a token string, or "".
+func checkTokenString(s string) string {
+	switch {
+	case strings.TrimSpace(s) != s:
+		return "token has leading or trailing white space"
+	case len(s) > maxJournalToken:
+		return fmt.Sprintf("token longer than %d bytes", maxJournalToken)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return "token contains a control character"
+		}
+	}
+	return ""
+}
+
+// toFixture converts a Token from code to the fixture form the store
+// renders, with absolute times. It copies what it keeps.
+func toFixture(t *Token, now time.Time) (*fixtures.Token, error) {
+	for _, f := range strings.Fields(t.Scope) {
+		if !validScopeToken(f) {
+			return nil, fmt.Errorf("scope: invalid scope token %q", f)
+		}
+	}
+	if err := checkSteps(t.Script); err != nil {
+		return nil, err
+	}
+	ft := &fixtures.Token{
+		Token: t.Token, Scope: strings.Join(strings.Fields(t.Scope), " "),
+		ClientID: t.ClientID, Username: t.Username, Sub: t.Sub,
+		Aud: fixtures.Audience{Values: slices.Clone(t.Aud), List: t.AudList},
+		Iss: t.Iss, TokenType: t.TokenType, Jti: t.Jti,
+		Claims: maps.Clone(t.Claims), Revoked: t.Revoked, Script: slices.Clone(t.Script),
+	}
+	iat, nbf, exp := t.IssuedAt, t.NotBefore, t.ExpiresAt
+	switch {
+	case !exp.IsZero() || t.ExpiresIn < 0:
+	case t.ExpiresIn > 0:
+		exp = now.Add(t.ExpiresIn)
+		if iat.IsZero() {
+			iat = now
+		}
+	default: // as fixtures do (SPEC TL-3, PF-15)
+		start := now
+		for _, s := range []time.Time{iat, nbf} {
+			if s.After(start) {
+				start = s
+			}
+		}
+		exp = start.Add(fixtures.DefaultLifetime)
+	}
+	if !exp.IsZero() && !iat.IsZero() && !iat.Before(exp) {
+		return nil, fmt.Errorf("exp (%s) must be after iat (%s)", exp.Format(time.RFC3339), iat.Format(time.RFC3339))
+	}
+	if !exp.IsZero() && !nbf.IsZero() && !nbf.Before(exp) {
+		return nil, fmt.Errorf("nbf (%s) must be before exp (%s)", nbf.Format(time.RFC3339), exp.Format(time.RFC3339))
+	}
+	set := func(t time.Time) fixtures.Time {
+		if t.IsZero() {
+			return fixtures.Time{}
+		}
+		return fixtures.Absolute(t)
+	}
+	ft.Iat, ft.Nbf, ft.Exp = set(iat), set(nbf), set(exp)
+	return ft, nil
+}
+
+// renderAnswer renders a stub's active answer.
+func renderAnswer(t *Token, now time.Time, issuer string) (activeBody, error) {
+	t2 := *t
+	t2.Script = nil
+	ft, err := toFixture(&t2, now)
+	if err != nil {
+		return activeBody{}, err
+	}
+	return renderActive(ft, ft.Iat.Resolve(now), ft.Nbf.Resolve(now), ft.Exp.Resolve(now), issuer)
+}
+
+// info describes e (token string tok) at now. ns.mu must be held.
+func (e *entry) info(tok string, now time.Time) TokenInfo {
+	src := e.src
+	t := Token{
+		Token: tok, Scope: strings.Join(strings.Fields(src.Scope), " "),
+		ClientID: src.ClientID, Username: src.Username, Sub: src.Sub,
+		Aud: slices.Clone(src.Aud.Values), AudList: src.Aud.List,
+		Iss: src.Iss, TokenType: src.TokenType, Jti: src.Jti,
+		IssuedAt: e.iat, Claims: maps.Clone(src.Claims), Revoked: e.revoked,
+	}
+	if e.hasNbf {
+		t.NotBefore = e.nbf
+	}
+	if e.hasExp {
+		t.ExpiresAt = e.exp
+	}
+	calls := e.calls.Load()
+	state := e.stateAt(now)
+	if e.script != nil {
+		t.Script = slices.Clone(e.script.steps)
+		if s, _, _ := e.script.eval(calls+1, now); s != "" {
+			state = s
+		}
+	}
+	return TokenInfo{Token: t, State: state, Calls: int(calls)}
+}
+
+// Tokens returns every token of the namespace, sorted by token string.
+func (ns *Namespace) Tokens() []TokenInfo {
+	now := ns.clock.Now()
+	ns.mu.RLock()
+	defer ns.mu.RUnlock()
+	out := make([]TokenInfo, 0, len(ns.tokens))
+	for tok, e := range ns.tokens {
+		out = append(out, e.info(tok, now))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Token.Token < out[j].Token.Token })
+	return out
+}
+
+// Lookup returns the token, if the namespace holds it.
+func (ns *Namespace) Lookup(token string) (TokenInfo, bool) {
+	now := ns.clock.Now()
+	ns.mu.RLock()
+	defer ns.mu.RUnlock()
+	e := ns.tokens[token]
+	if e == nil {
+		return TokenInfo{}, false
+	}
+	return e.info(token, now), true
+}
+
+// Revoke revokes the token; false if the namespace does not hold it.
+func (ns *Namespace) Revoke(token string) bool {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	e := ns.tokens[token]
+	if e == nil {
+		return false
+	}
+	e.revoked = true
+	return true
+}
+
+// Expire sets the token's exp to the clock's now, so that it is inactive
+// from now on (until the clock is moved back); false if the namespace does
+// not hold it.
+func (ns *Namespace) Expire(token string) bool {
+	now := ns.clock.Now()
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	e := ns.tokens[token]
+	if e == nil {
+		return false
+	}
+	nbf := time.Time{}
+	if e.hasNbf {
+		nbf = e.nbf
+	}
+	body, err := renderActive(e.src, e.iat, nbf, now, ns.st.Load().issuer)
+	if err == nil { // it rendered before with the same members
+		e.body = body
+	}
+	e.hasExp, e.exp = true, now
+	return true
+}
+
+// Remove deletes the token; false if the namespace does not hold it.
+func (ns *Namespace) Remove(token string) bool {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if ns.tokens[token] == nil {
+		return false
+	}
+	delete(ns.tokens, token)
+	return true
+}
+
+// SetScript replaces the token's script (no steps removes it) and restarts
+// its call count; After steps count from the clock's now. An unknown token
+// (ErrNotFound) or a bad step is an error, and then nothing changes.
+func (ns *Namespace) SetScript(token string, steps []Step) error {
+	if err := checkSteps(steps); err != nil {
+		return fmt.Errorf("mockserver: SetScript: %w", err)
+	}
+	sc := newScript(slices.Clone(steps), ns.clock.Now())
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	e := ns.tokens[token]
+	if e == nil {
+		return fmt.Errorf("mockserver: SetScript: token %s: %w", Redact(token), ErrNotFound)
+	}
+	e.script = sc
+	e.calls.Store(0)
+	return nil
+}
+
+// FailNext makes the next count authenticated introspections in the
+// namespace, whatever their token, play f instead of their answer. It
+// comes before the stub and scripts, and replaces faults still pending; a
+// count ≤ 0 cancels them. A fault fixtures would refuse (see Step) is a
+// programming error: FailNext panics.
+func (ns *Namespace) FailNext(count int, f Fault) {
+	if count <= 0 {
+		ns.failNext.Store(nil)
+		return
+	}
+	if err := checkFault(&f); err != nil {
+		panic("mockserver: FailNext: " + err.Error())
+	}
+	p := &pendingFaults{f: f, desc: describeFault(&f)}
+	p.left.Store(int64(count))
+	ns.failNext.Store(p)
+}
+
+// SetStub makes f decide introspection answers before the token store
+// (after FailNext faults); nil removes the stub.
+func (ns *Namespace) SetStub(f Stub) {
+	if f == nil {
+		ns.stub.Store(nil)
+		return
+	}
+	ns.stub.Store(&f)
+}
+
+// AddClient adds a caller, as a fixture client would be. A client_id or
+// bearer already known is an error (ErrExists). Reset removes it again.
+func (ns *Namespace) AddClient(c fixtures.Client) error {
+	cl, err := newClient(&c)
+	if err != nil {
+		return fmt.Errorf("mockserver: AddClient: %w", err)
+	}
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	old := ns.st.Load()
+	st := *old
+	if cl.bearer != "" {
+		for _, b := range old.bearers {
+			if b.bearer == cl.bearer {
+				return fmt.Errorf("mockserver: AddClient: bearer %w", ErrExists)
+			}
+		}
+		st.bearers = append(slices.Clip(old.bearers), cl)
+	} else {
+		if old.clients[cl.id] != nil {
+			return fmt.Errorf("mockserver: AddClient: client_id %q %w", cl.id, ErrExists)
+		}
+		st.clients = maps.Clone(old.clients)
+		st.clients[cl.id] = cl
+		st.hasPublic = old.hasPublic || cl.secret == ""
+	}
+	ns.st.Store(&st)
+	return nil
+}
+
+// Reset puts the namespace back as it started: the tokens and clients of
+// the fixtures (relative times resolved against the clock's now, scripts
+// counting from now), no pending faults, no stub, an empty journal. The
+// clock is left as it is.
+func (ns *Namespace) Reset() {
+	ns.failNext.Store(nil)
+	ns.stub.Store(nil)
+	if err := ns.load(ns.srv.seed.Load()); err != nil {
+		// The same fixtures loaded when the namespace was made.
+		ns.srv.logger.Error("reset", "namespace", ns.name, "err", err)
+	}
+	ns.journal.clear()
+}
+
+// Calls returns the journal, oldest call first: the latest calls to the
+// protocol endpoints (not the admin API), as many as WithJournalSize
+// keeps.
+func (ns *Namespace) Calls() []Call { return ns.journal.list() }
+
+// ClearCalls empties the journal.
+func (ns *Namespace) ClearCalls() { ns.journal.clear() }

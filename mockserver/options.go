@@ -1,0 +1,176 @@
+package mockserver
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/introspectmock/introspectmock/fixtures"
+)
+
+// config collects what the options set.
+type config struct {
+	set           *fixtures.Set
+	issuer        string // WithIssuer; "" means not overridden
+	clock         Clock
+	logger        *slog.Logger
+	admin         bool
+	adminToken    string
+	journalSize   int
+	maxNamespaces int
+	maxTokens     int
+}
+
+// Defaults of the limits.
+const (
+	DefaultMaxNamespaces = 1000
+	DefaultMaxTokens     = 1_000_000
+)
+
+// Option configures a Server in New.
+type Option func(*config) error
+
+// WithFixtures serves the tokens and clients of set, which must not be
+// modified afterwards. Default: an empty set (no tokens and no clients, so
+// introspection, revocation and the token endpoint answer 401).
+func WithFixtures(set *fixtures.Set) Option {
+	return func(c *config) error {
+		if set == nil {
+			return errors.New("mockserver: WithFixtures: nil set")
+		}
+		c.set = set
+		return nil
+	}
+}
+
+// WithIssuer sets the issuer, overriding the fixtures' one. It must be an
+// absolute http or https URL without query or fragment; it is reported byte
+// for byte (a trailing slash is kept). Default: "", meaning the fixtures'
+// issuer or, if they set none, the base URL of each request (scheme and
+// Host header, no trailing slash).
+func WithIssuer(issuer string) Option {
+	return func(c *config) error {
+		if issuer == "" {
+			return nil
+		}
+		if err := checkIssuer(issuer); err != nil {
+			return fmt.Errorf("mockserver: WithIssuer: %w", err)
+		}
+		c.issuer = issuer
+		return nil
+	}
+}
+
+// WithClock sets the clock that judges token state and resolves relative
+// fixture times. Default (and with nil): real time.
+func WithClock(clock Clock) Option {
+	return func(c *config) error {
+		if clock == nil {
+			clock = realClock{}
+		}
+		c.clock = clock
+		return nil
+	}
+}
+
+// WithLogger sets the logger. The server logs each request at debug level
+// (endpoint, status, caller, auth method, hint), never a token or a secret.
+// Default (and with nil): discard.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			l = discardLogger()
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithAdmin serves the admin API (see the package documentation) under
+// /admin and /ns/{name}/admin when enabled. Default: false (the binary
+// turns it on).
+func WithAdmin(enabled bool) Option {
+	return func(c *config) error {
+		c.admin = enabled
+		return nil
+	}
+}
+
+// WithAdminToken makes the admin API require "Authorization: Bearer tok",
+// compared in constant time; other callers get 401. Default: "", no token
+// required.
+func WithAdminToken(tok string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(tok) != tok {
+			return errors.New("mockserver: WithAdminToken: token has leading or trailing white space")
+		}
+		c.adminToken = tok
+		return nil
+	}
+}
+
+// WithJournalSize sets how many calls each namespace's journal keeps (the
+// latest ones); 0 keeps none. Memory grows with the calls kept, up to n
+// per namespace. Default: DefaultJournalSize (10000).
+func WithJournalSize(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("mockserver: WithJournalSize: negative size %d", n)
+		}
+		c.journalSize = n
+		return nil
+	}
+}
+
+// WithMaxNamespaces limits the named namespaces a server holds (the
+// default namespace aside); creating one more fails with ErrLimit (over
+// HTTP: 400 with a message). 0 allows none. Default:
+// DefaultMaxNamespaces (1000).
+func WithMaxNamespaces(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("mockserver: WithMaxNamespaces: negative limit %d", n)
+		}
+		c.maxNamespaces = n
+		return nil
+	}
+}
+
+// WithMaxTokens limits the tokens of each namespace, fixture, added and
+// issued ones together. Fixtures over it fail New; AddToken fails with
+// ErrLimit; the token endpoint first drops its own expired and revoked
+// tokens, then answers 503. Default: DefaultMaxTokens (1,000,000).
+func WithMaxTokens(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("mockserver: WithMaxTokens: limit %d is not positive", n)
+		}
+		c.maxTokens = n
+		return nil
+	}
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// checkIssuer reports whether s can be an issuer (RFC 8414 §2).
+func checkIssuer(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("issuer %q: %v", s, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("issuer %q: scheme must be http or https", s)
+	case u.Host == "":
+		return fmt.Errorf("issuer %q: no host", s)
+	case u.User != nil:
+		return fmt.Errorf("issuer %q: has user info", s)
+	case u.RawQuery != "" || u.ForceQuery:
+		return fmt.Errorf("issuer %q: has a query", s)
+	case u.Fragment != "" || strings.IndexByte(s, '#') >= 0:
+		return fmt.Errorf("issuer %q: has a fragment", s)
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/introspectmock/introspectmock/fixtures"
+)
+
+// inactiveBody is the whole answer for any token that is not active (SPEC IR-7).
+const inactiveBody = `{"active":false}`
+
+// isRegistered reports whether name is a member an extension claim may not
+// shadow (RFC 7662 §2.2, SPEC IR-8).
+func isRegistered(name string) bool {
+	switch name {
+	case "active", "scope", "client_id", "username", "token_type",
+		"exp", "iat", "nbf", "sub", "aud", "iss", "jti", "access_token":
+		return true
+	}
+	return false
+}
+
+// activeBody is a pre-rendered active introspection answer. When iss is
+// taken from a per-request issuer, the answer is head + `,"iss":"…"` + tail;
+// otherwise full is the whole answer.
+type activeBody struct {
+	full       []byte
+	fullLen    []string // Content-Length of full, rendered once
+	head, tail []byte
+}
+
+// renderActive renders the active answer for t with its times already
+// resolved, members in the order of SPEC "Defaults we chose" #2: active,
+// scope, client_id, username, token_type, exp, iat, nbf, sub, aud, iss, jti,
+// then extension claims sorted by name. issuer is the configured issuer, or
+// "" when it is derived per request.
+func renderActive(t *fixtures.Token, iat, nbf, exp time.Time, issuer string) (activeBody, error) {
+	b := make([]byte, 0, 256)
+	b = append(b, `{"active":true`...)
+	if scope := strings.Join(strings.Fields(t.Scope), " "); scope != "" {
+		b = appendMember(b, "scope", scope)
+	}
+	b = appendMember(b, "client_id", t.ClientID)
+	b = appendMember(b, "username", t.Username)
+	tokenType := t.TokenType
+	if tokenType == "" {
+		tokenType = "Bearer"
+	}
+	b = appendMember(b, "token_type", tokenType)
+	b = appendTime(b, "exp", exp)
+	b = appendTime(b, "iat", iat)
+	b = appendTime(b, "nbf", nbf)
+	b = appendMember(b, "sub", t.Sub)
+	if t.Aud.IsSet() {
+		b = append(b, `,"aud":`...)
+		if t.Aud.List || len(t.Aud.Values) > 1 {
+			b = append(b, '[')
+			for i, v := range t.Aud.Values {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendJSONString(b, v)
+			}
+			b = append(b, ']')
+		} else {
+			b = appendJSONString(b, t.Aud.Values[0])
+		}
+	}
+	var out activeBody
+	iss := t.Iss
+	if iss == "" {
+		iss = issuer
+	}
+	if iss == "" {
+		out.head = b
+		b = make([]byte, 0, 64)
+	} else {
+		b = appendMember(b, "iss", iss)
+	}
+	b = appendMember(b, "jti", t.Jti)
+	names := make([]string, 0, len(t.Claims))
+	for name := range t.Claims {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if isRegistered(name) {
+			return activeBody{}, fmt.Errorf("claim %q shadows a registered member", name)
+		}
+		if name == "" {
+			return activeBody{}, fmt.Errorf("claim with an empty name")
+		}
+		v, err := marshalJSON(t.Claims[name])
+		if err != nil {
+			return activeBody{}, fmt.Errorf("claim %q: %v", name, err)
+		}
+		b = append(b, ',')
+		b = appendJSONString(b, name)
+		b = append(b, ':')
+		b = append(b, v...)
+	}
+	b = append(b, '}')
+	if out.head != nil {
+		out.tail = b
+	} else {
+		out.full, out.fullLen = b, []string{strconv.Itoa(len(b))}
+	}
+	return out, nil
+}
+
+// appendMember appends `,"name":"value"` unless value is empty (SPEC IR-6).
+func appendMember(b []byte, name, value string) []byte {
+	if value == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendJSONString(b, value)
+}
+
+// appendTime appends `,"name":unix-seconds` unless t is zero (SPEC IR-4).
+func appendTime(b []byte, name string, t time.Time) []byte {
+	if t.IsZero() {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return strconv.AppendInt(b, t.Unix(), 10)
+}
+
+// appendJSONString appends s as a JSON string, without HTML escaping.
+func appendJSONString(b []byte, s string) []byte {
+	v, err := marshalJSON(s)
+	if err != nil { // cannot happen for a string
+		return append(b, `""`...)
+	}
+	return append(b, v...)
+}
+
+// marshalJSON is json.Marshal without HTML escaping and without the
+// trailing newline of json.Encoder.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+}

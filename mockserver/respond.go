@@ -1,0 +1,117 @@
+package mockserver
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// headerValues are header values shared by every response of a Server.
+// They are never modified after New.
+type headerValues struct {
+	json        []string // Content-Type
+	noStore     []string // Cache-Control
+	noCache     []string // Pragma
+	inactiveLen []string // Content-Length of inactiveBody
+}
+
+func newHeaderValues() headerValues {
+	return headerValues{
+		json:        []string{"application/json"},
+		noStore:     []string{"no-store"},
+		noCache:     []string{"no-cache"},
+		inactiveLen: []string{strconv.Itoa(len(inactiveBody))},
+	}
+}
+
+// oauthError is an error answer: status, OAuth error code (RFC 6749 §5.2)
+// and optional description, plus the headers some statuses need.
+type oauthError struct {
+	status     int
+	code       string
+	desc       string   // printable ASCII; sanitized when written
+	challenges []string // WWW-Authenticate values, one header each
+	allow      string   // Allow, for 405
+	retryAfter string   // Retry-After, "" for none
+}
+
+func (e *oauthError) Error() string { return e.code + ": " + e.desc }
+
+// errInvalidRequest is a 400 invalid_request (SPEC ER-2).
+func errInvalidRequest(desc string) *oauthError {
+	return &oauthError{status: http.StatusBadRequest, code: "invalid_request", desc: desc}
+}
+
+// errClient is a 401 invalid_client with the given challenges (SPEC CA-9, CA-11).
+func errClient(desc string, challenges ...string) *oauthError {
+	return &oauthError{status: http.StatusUnauthorized, code: "invalid_client", desc: desc, challenges: challenges}
+}
+
+// errTooLarge is the 413 for bodies over maxBody (SPEC IQ-6).
+func errTooLarge() *oauthError {
+	return &oauthError{status: http.StatusRequestEntityTooLarge, code: "invalid_request",
+		desc: "request body larger than 1 MiB"}
+}
+
+// writeError writes e as OAuth error JSON (RFC 6749 §5.2, SPEC ER-1):
+// {"error":"…","error_description":"…"}, application/json, no-store. It is
+// the only way an error leaves the server.
+func (s *Server) writeError(w http.ResponseWriter, c *call, e *oauthError) {
+	h := w.Header()
+	for _, ch := range e.challenges {
+		h.Add("WWW-Authenticate", ch)
+	}
+	if e.allow != "" {
+		h.Set("Allow", e.allow)
+	}
+	if e.retryAfter != "" {
+		h.Set("Retry-After", e.retryAfter)
+	}
+	b := make([]byte, 0, 64+len(e.desc))
+	b = append(b, `{"error":"`...)
+	b = appendSafe(b, e.code)
+	b = append(b, '"')
+	if e.desc != "" {
+		b = append(b, `,"error_description":"`...)
+		b = appendSafe(b, e.desc)
+		b = append(b, '"')
+	}
+	b = append(b, '}')
+	s.writeJSON(w, c, e.status, b, true)
+}
+
+// appendSafe appends s keeping only the characters RFC 6749 §5.2 allows in
+// error and error_description (%x20-21 / %x23-5B / %x5D-7E); others
+// become '?'. The result needs no JSON escaping.
+func appendSafe(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			c = '?'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// writeJSON writes body with status as application/json (no charset,
+// SPEC IR-1) and an exact Content-Length; noStore adds
+// Cache-Control: no-store and Pragma: no-cache. It records the status in c.
+func (s *Server) writeJSON(w http.ResponseWriter, c *call, status int, body []byte, noStore bool) {
+	s.writeHeader(w, c, status, []string{strconv.Itoa(len(body))}, noStore)
+	_, _ = w.Write(body)
+}
+
+// writeHeader sets the headers of a JSON answer whose Content-Length is
+// clen (a value never modified afterwards) and writes the status line; the
+// caller writes the body.
+func (s *Server) writeHeader(w http.ResponseWriter, c *call, status int, clen []string, noStore bool) {
+	h := w.Header()
+	h["Content-Type"] = s.hdr.json
+	if noStore {
+		h["Cache-Control"] = s.hdr.noStore
+		h["Pragma"] = s.hdr.noCache
+	}
+	h["Content-Length"] = clen
+	w.WriteHeader(status)
+	c.status = status
+}

@@ -1,0 +1,74 @@
+package mockserver
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/gorilla/mux"
+)
+
+// routes lists every route of the server. Handlers get the namespace
+// resolved from the request (see namespaceOf); unknown paths and wrong
+// methods answer JSON, and 405 carries Allow (SPEC IQ-1, ER-3, MD-9).
+func (s *Server) routes(r *mux.Router) {
+	r.SkipClean(true) // no text 301 redirects for "//introspect"; it is a 404
+
+	post := []string{http.MethodPost}
+	get := []string{http.MethodGet, http.MethodHead}
+	s.introspect = s.endpoint(endpointIntrospect, s.handleIntrospect) // ServeHTTP calls it directly too
+	r.Handle("/introspect", s.introspect).Methods(post...).Name(endpointIntrospect)
+	r.Handle("/revoke", s.endpoint(endpointRevoke, s.handleRevoke)).Methods(post...).Name(endpointRevoke)
+	r.Handle("/token", s.endpoint(endpointToken, s.handleToken)).Methods(post...).Name(endpointToken)
+
+	// RFC 8414 §3 and OIDC Discovery §4, plus the RFC 8414 §3.1 placement
+	// for an issuer with a path; the issuer-path placement
+	// (/p/.well-known/…) reaches the first two through ServeHTTP.
+	r.Handle("/.well-known/oauth-authorization-server", s.endpoint(endpointMetadata, s.handleMetadata(false))).Methods(get...).Name(endpointMetadata)
+	r.Handle("/.well-known/openid-configuration", s.endpoint(endpointMetadata, s.handleMetadata(true))).Methods(get...).Name(endpointMetadata)
+	r.Handle("/.well-known/oauth-authorization-server/{issuerPath:.+}", s.endpoint(endpointMetadata, s.handleMetadataForPath(false))).Methods(get...).Name(endpointMetadata)
+	r.Handle("/.well-known/openid-configuration/{issuerPath:.+}", s.endpoint(endpointMetadata, s.handleMetadataForPath(true))).Methods(get...).Name(endpointMetadata)
+
+	r.Handle("/jwks", s.endpoint(endpointJWKS, s.handleJWKS)).Methods(get...).Name(endpointJWKS)
+	r.Handle("/healthz", s.endpoint(endpointHealth, s.handleHealth)).Methods(get...).Name(endpointHealth)
+
+	r.NotFoundHandler = s.endpoint(endpointUnknown, s.handleNotFound)
+	r.MethodNotAllowedHandler = s.endpoint(endpointUnknown, s.handleMethodNotAllowed)
+}
+
+// handleNotFound handles every path no route matches, other /.well-known/*
+// paths included (SPEC MD-9).
+func (s *Server) handleNotFound(_ *Namespace, w http.ResponseWriter, _ *http.Request, c *call) {
+	s.writeError(w, c, &oauthError{status: http.StatusNotFound, code: "not_found", desc: "no such endpoint"})
+}
+
+// handleMethodNotAllowed handles a known path called with a wrong method:
+// 405 with Allow (SPEC IQ-1, ER-3). The query is never read, so a GET
+// /introspect?token=… leaves no token anywhere.
+func (s *Server) handleMethodNotAllowed(_ *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
+	var methods []string
+	_ = s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		var m mux.RouteMatch
+		if !route.Match(r, &m) && m.MatchErr == mux.ErrMethodMismatch {
+			ms, _ := route.GetMethods()
+			methods = append(methods, ms...)
+			c.endpoint = route.GetName()
+		}
+		return nil
+	})
+	sort.Strings(methods)
+	methods = compact(methods)
+	allow := strings.Join(methods, ", ")
+	s.writeError(w, c, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request",
+		desc: "method not allowed; use " + allow, allow: allow})
+}
+
+func compact(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,339 @@
+package mockserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gorilla/mux"
+
+	"github.com/introspectmock/introspectmock/fixtures"
+)
+
+// Server is a mock OAuth 2.0 authorization server: an http.Handler for the
+// routes listed in the package documentation. It owns no listener. It is
+// safe for concurrent use. Its zero value is not usable: call New.
+type Server struct {
+	cfg    config
+	logger *slog.Logger
+	router *mux.Router
+	// introspect is the POST /introspect route's handler, which ServeHTTP
+	// calls without the router (the hot path; set by routes).
+	introspect http.Handler
+	def        *Namespace   // the default namespace, at "/"
+	bufs       sync.Pool    // *bytes.Buffer for request bodies
+	hdr        headerValues // shared header values, never modified
+
+	// seed is the fixture set namespaces are made and reset from.
+	seed atomic.Pointer[fixtures.Set]
+
+	nsMu   sync.RWMutex // guards spaces
+	spaces map[string]*Namespace
+
+	// adminTokenSum is the SHA-256 of the admin token; nil for none.
+	adminTokenSum []byte
+
+	keyOnce sync.Once // guards key and keyErr
+	key     *signingKey
+	keyErr  error
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// New returns a server for the given options. Defaults: no fixtures, an
+// issuer derived from each request, real time, no logging, no admin API,
+// a journal of DefaultJournalSize calls per namespace, at most
+// DefaultMaxNamespaces namespaces of DefaultMaxTokens tokens.
+func New(opts ...Option) (*Server, error) {
+	cfg := config{
+		set: &fixtures.Set{}, clock: realClock{}, logger: discardLogger(),
+		journalSize: DefaultJournalSize, maxNamespaces: DefaultMaxNamespaces, maxTokens: DefaultMaxTokens,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	s := &Server{
+		cfg:    cfg,
+		logger: cfg.logger,
+		hdr:    newHeaderValues(),
+		spaces: make(map[string]*Namespace),
+	}
+	if cfg.adminToken != "" {
+		s.adminTokenSum = sum(cfg.adminToken)
+	}
+	s.seed.Store(cfg.set)
+	s.def = newNamespace(s, "")
+	if err := s.def.load(cfg.set); err != nil {
+		return nil, err
+	}
+	s.router = mux.NewRouter()
+	s.routes(s.router)
+	return s, nil
+}
+
+// nsKey is the context key of the namespace a request is for.
+type nsKey struct{}
+
+// ServeHTTP answers one request. Requests under the issuer's path (for an
+// issuer such as https://host/p: /p/introspect, /p/.well-known/…) are
+// served as if at the root; requests under /ns/{name}/ by that namespace,
+// created on first use.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	segs := 0 // leading path segments stripped
+	if p := s.def.issuerPath(s.def.state()); p != "" {
+		if rest, ok := strings.CutPrefix(path, p); ok && strings.HasPrefix(rest, "/") {
+			path, segs = rest, strings.Count(p, "/")
+		}
+	}
+	ns := s.def
+	if rest, ok := strings.CutPrefix(path, "/ns/"); ok {
+		name, tail, _ := strings.Cut(rest, "/")
+		var err error
+		if ns, err = s.namespaceFor(name); err != nil {
+			s.refuse(w, r, err)
+			return
+		}
+		path, segs = "/"+tail, segs+2
+	} else if name, ok := s.metadataNamespace(path); ok {
+		// RFC 8414 §3.1 placement of a namespace's metadata:
+		// /.well-known/oauth-authorization-server/ns/{name}.
+		var err error
+		if ns, err = s.namespaceFor(name); err != nil {
+			s.refuse(w, r, err)
+			return
+		}
+	}
+	if segs > 0 {
+		r2 := new(http.Request)
+		*r2 = *r
+		u := *r.URL
+		u.Path, u.RawPath = path, ""
+		if r.URL.RawPath != "" {
+			u.RawPath = dropSegments(r.URL.RawPath, segs)
+		}
+		r2.URL = &u
+		r = r2
+	}
+	if ns != s.def {
+		r = r.WithContext(context.WithValue(r.Context(), nsKey{}, ns))
+	}
+	if path == "/admin" || strings.HasPrefix(path, "/admin/") {
+		s.serveAdmin(ns, w, r)
+		return
+	}
+	if path == "/introspect" && r.Method == http.MethodPost {
+		// The route the router would pick, without its regexp match and
+		// two request copies.
+		s.introspect.ServeHTTP(w, r)
+		return
+	}
+	s.router.ServeHTTP(w, r)
+}
+
+// dropSegments removes the first n "/segment"s of an escaped path.
+func dropSegments(p string, n int) string {
+	for ; n > 0; n-- {
+		i := strings.IndexByte(p[min(1, len(p)):], '/')
+		if i < 0 {
+			return "/"
+		}
+		p = p[i+1:]
+	}
+	return p
+}
+
+// metadataNamespace returns the namespace named by an RFC 8414 §3.1
+// metadata path, /.well-known/{document}{issuer path} where the issuer
+// path is a named namespace's: [default issuer path]/ns/{name}.
+func (s *Server) metadataNamespace(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, "/.well-known/oauth-authorization-server/")
+	if !ok {
+		if rest, ok = strings.CutPrefix(path, "/.well-known/openid-configuration/"); !ok {
+			return "", false
+		}
+	}
+	rest = strings.TrimSuffix("/"+rest, "/")
+	rest = strings.TrimPrefix(rest, s.def.issuerPath(s.def.state()))
+	name, ok := strings.CutPrefix(rest, "/ns/")
+	return name, ok && validName(name)
+}
+
+// namespaceFor returns the named namespace of a request path, creating it.
+func (s *Server) namespaceFor(name string) (*Namespace, error) {
+	if !validName(name) {
+		return nil, fmt.Errorf("invalid namespace name '%s': want 1 to 63 of a-z, 0-9, _ and -, starting with a letter or digit", clipName(name))
+	}
+	ns, _, err := s.namespace(name)
+	return ns, err
+}
+
+func clipName(name string) string {
+	if len(name) > 70 {
+		return name[:70] + "..."
+	}
+	return name
+}
+
+// refuse answers a request for a namespace that cannot be had: 404 for a
+// bad name, 400 when the limit is reached. It is not journaled: there is
+// no namespace to journal it in.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	e := &oauthError{status: http.StatusNotFound, code: "not_found", desc: strings.TrimPrefix(err.Error(), "mockserver: ")}
+	if errors.Is(err, ErrLimit) {
+		e.status, e.code = http.StatusBadRequest, "invalid_request"
+	}
+	s.logger.LogAttrs(r.Context(), slog.LevelDebug, "namespace refused", slog.Int("status", e.status), slog.String("err", e.desc))
+	s.writeError(w, &call{}, e)
+}
+
+// validName reports whether name may name a namespace:
+// ^[a-z0-9][a-z0-9_-]{0,62}$.
+func validName(name string) bool {
+	if name == "" || len(name) > 63 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case (c == '_' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// namespaceOf returns the namespace a request is for: the one ServeHTTP
+// resolved from a /ns/{name}/ prefix, or the default.
+func (s *Server) namespaceOf(r *http.Request) *Namespace {
+	if ns, ok := r.Context().Value(nsKey{}).(*Namespace); ok {
+		return ns
+	}
+	return s.def
+}
+
+// Default returns the default namespace, served without a prefix.
+func (s *Server) Default() *Namespace { return s.def }
+
+// Namespace returns the namespace called name, creating it (seeded from
+// the fixtures, with its own clock at the base clock's time) on first use.
+// name must match ^[a-z0-9][a-z0-9_-]{0,62}$; "" is the default namespace.
+// Creating more than WithMaxNamespaces allows fails with ErrLimit.
+func (s *Server) Namespace(name string) (*Namespace, error) {
+	if name == "" {
+		return s.def, nil
+	}
+	if !validName(name) {
+		return nil, fmt.Errorf("mockserver: invalid namespace name %q: want 1 to 63 of a-z, 0-9, _ and -, starting with a letter or digit", clipName(name))
+	}
+	ns, _, err := s.namespace(name)
+	return ns, err
+}
+
+// namespace returns the valid named namespace, creating it; created tells
+// whether it did.
+func (s *Server) namespace(name string) (ns *Namespace, created bool, err error) {
+	s.nsMu.RLock()
+	ns = s.spaces[name]
+	s.nsMu.RUnlock()
+	if ns != nil {
+		return ns, false, nil
+	}
+	s.nsMu.RLock()
+	full := len(s.spaces) >= s.cfg.maxNamespaces
+	s.nsMu.RUnlock()
+	if full {
+		return nil, false, s.namespaceLimitError()
+	}
+	// Built without the lock: seeding a large fixture set takes a while.
+	ns = newNamespace(s, name)
+	if err := ns.load(s.seed.Load()); err != nil {
+		return nil, false, err
+	}
+	s.nsMu.Lock()
+	defer s.nsMu.Unlock()
+	if old := s.spaces[name]; old != nil {
+		return old, false, nil
+	}
+	if len(s.spaces) >= s.cfg.maxNamespaces {
+		return nil, false, s.namespaceLimitError()
+	}
+	s.spaces[name] = ns
+	return ns, true, nil
+}
+
+func (s *Server) namespaceLimitError() error {
+	return fmt.Errorf("mockserver: %d namespaces exist, the limit (WithMaxNamespaces); delete some first: %w", s.cfg.maxNamespaces, ErrLimit)
+}
+
+// DeleteNamespace deletes the named namespace with its tokens, clock and
+// journal; requests in flight finish in it, and the next use of the name
+// makes a fresh one. It returns false when there is no such namespace;
+// the default namespace cannot be deleted.
+func (s *Server) DeleteNamespace(name string) bool {
+	s.nsMu.Lock()
+	defer s.nsMu.Unlock()
+	if s.spaces[name] == nil {
+		return false
+	}
+	delete(s.spaces, name)
+	return true
+}
+
+// Namespaces returns the names of the named namespaces, sorted; the
+// default namespace is not among them.
+func (s *Server) Namespaces() []string {
+	s.nsMu.RLock()
+	names := make([]string, 0, len(s.spaces))
+	for name := range s.spaces {
+		names = append(names, name)
+	}
+	s.nsMu.RUnlock()
+	sort.Strings(names)
+	return names
+}
+
+// TokenCount returns the number of tokens in the (default namespace) store,
+// revoked, expired and issued ones included.
+func (s *Server) TokenCount() int {
+	s.def.mu.RLock()
+	defer s.def.mu.RUnlock()
+	return len(s.def.tokens)
+}
+
+// Reload replaces the default namespace's tokens and clients with set's,
+// atomically: a request sees either the old fixtures or the new. Relative
+// times are resolved against its clock now. Tokens issued at /token and
+// revocations are dropped with the old store. Namespaces made (or Reset)
+// afterwards are seeded from set; existing named namespaces keep their
+// tokens. On error nothing changes.
+func (s *Server) Reload(set *fixtures.Set) error {
+	if set == nil {
+		return errors.New("mockserver: Reload: nil set")
+	}
+	if err := s.def.load(set); err != nil {
+		return err
+	}
+	s.seed.Store(set)
+	return nil
+}
+
+// unescapeSegment decodes one escaped path segment.
+func unescapeSegment(s string) (string, bool) {
+	v, err := url.PathUnescape(s)
+	return v, err == nil
+}

@@ -1,0 +1,156 @@
+package mockserver
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/introspectmock/introspectmock/fixtures"
+)
+
+// handleToken handles the "POST /token" route: the client_credentials
+// grant (RFC 6749 §4.4). Issued tokens are random opaque strings that join
+// the store like fixture tokens: introspectable with client_id and sub set
+// to the client, revocable, and usable as bearer callers (SPEC CA-5).
+func (s *Server) handleToken(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
+	f, err := s.readForm(w, r)
+	if err != nil {
+		s.writeError(w, c, err)
+		return
+	}
+
+	ns.mu.Lock()
+	st := ns.state()
+	who, err := authenticate(ns, st, r, &f, c.time, forToken)
+	var tok string
+	var lifetime int64
+	var scope string
+	if err == nil {
+		tok, lifetime, scope, err = issue(ns, st, who.client, &f, c.time)
+	}
+	ns.mu.Unlock()
+
+	c.clientID, c.authMethod, c.token = who.clientID, who.method, tok
+	if err != nil {
+		s.writeError(w, c, err)
+		return
+	}
+	b := make([]byte, 0, 160)
+	b = append(b, `{"access_token":`...)
+	b = appendJSONString(b, tok)
+	b = append(b, `,"token_type":"Bearer","expires_in":`...)
+	b = strconv.AppendInt(b, lifetime, 10)
+	b = appendMember(b, "scope", scope)
+	b = append(b, '}')
+	s.writeJSON(w, c, http.StatusOK, b, true) // SPEC TE-3
+}
+
+// issue checks a token request of an authenticated client and stores a new
+// token for it (SPEC TE-2…TE-6). ns.mu must be held for writing.
+func issue(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok string, lifetime int64, scope string, _ *oauthError) {
+	switch {
+	case f.grantType == "":
+		return "", 0, "", errInvalidRequest("grant_type is required")
+	case f.grantType != "client_credentials":
+		return "", 0, "", &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type",
+			desc: "only client_credentials is supported"}
+	case cl.introspectOnly:
+		return "", 0, "", &oauthError{status: http.StatusBadRequest, code: "unauthorized_client",
+			desc: "client may not fetch tokens"}
+	}
+	scope, err := grantScope(cl, f.scope)
+	if err != nil {
+		return "", 0, "", err
+	}
+	lifetime = int64((cl.lifetime + time.Second - 1) / time.Second) // whole seconds, rounded up
+	iat := now.Truncate(time.Second)
+	exp := iat.Add(time.Duration(lifetime) * time.Second) // SPEC TE-4: exp = iat + expires_in
+	if len(ns.tokens) >= ns.maxTokens && !ns.sweepLocked(now) {
+		return "", 0, "", &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
+			desc: "the token store of this namespace is full (WithMaxTokens)", retryAfter: "1"}
+	}
+	tok = randomToken()
+	e, rerr := newEntry(&fixtures.Token{
+		Token: tok, Scope: scope, ClientID: cl.id, Sub: cl.id, TokenType: "Bearer",
+		Iat: fixtures.Absolute(iat), Exp: fixtures.Absolute(exp),
+	}, now, st.issuer)
+	if rerr != nil { // cannot happen: no claims, strings only
+		return "", 0, "", &oauthError{status: http.StatusInternalServerError, code: "server_error"}
+	}
+	e.issuedTo = cl
+	ns.tokens[tok] = e
+	return tok, lifetime, scope, nil
+}
+
+// sweepLocked makes room in a full store by deleting the tokens issued at
+// /token that are no longer active at now, and reports whether there is
+// room. A sweep that found nothing is not repeated within a second.
+// ns.mu must be held for writing.
+func (ns *Namespace) sweepLocked(now time.Time) bool {
+	if time.Since(ns.sweptAt) < time.Second {
+		return false
+	}
+	for tok, e := range ns.tokens {
+		if e.issuedTo != nil && !e.activeAt(now) {
+			delete(ns.tokens, tok)
+		}
+	}
+	if len(ns.tokens) >= ns.maxTokens {
+		ns.sweptAt = time.Now()
+		return false
+	}
+	return true
+}
+
+// grantScope returns the scope to grant for a request: the requested one
+// if the client may have it (any, when the client's scopes are not
+// limited), or all of the client's scopes when none is requested.
+func grantScope(cl *client, requested string) (string, *oauthError) {
+	var want []string
+	for _, s := range strings.Fields(requested) {
+		if !validScopeToken(s) {
+			return "", &oauthError{status: http.StatusBadRequest, code: "invalid_scope", desc: "malformed scope"}
+		}
+		if !slices.Contains(want, s) {
+			want = append(want, s)
+		}
+	}
+	if cl.scopes == nil {
+		return strings.Join(want, " "), nil
+	}
+	if len(want) == 0 {
+		return strings.Join(cl.scopes, " "), nil
+	}
+	for _, s := range want {
+		if !slices.Contains(cl.scopes, s) {
+			return "", &oauthError{status: http.StatusBadRequest, code: "invalid_scope",
+				desc: "scope " + s + " is not allowed for this client"}
+		}
+	}
+	return strings.Join(want, " "), nil
+}
+
+// validScopeToken reports whether s is a scope-token of RFC 6749 §3.3:
+// %x21 / %x23-5B / %x5D-7E.
+func validScopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// randomToken returns 32 random bytes, base64url without padding.
+func randomToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
