@@ -1,0 +1,27 @@
+// Package testkit runs an introspectmock authorization server inside a Go
+// test, the way net/http/httptest runs an HTTP server: one call, already
+// listening, closed by tb.Cleanup.
+//
+//	as := testkit.Start(t, testkit.WithFixtures("testdata/tokens.yaml"))
+//	tok := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
+//	api := newOrdersAPI(as.IntrospectionURL(), as.ClientID(), as.ClientSecret())
+//	// ... call api with tok: 200
+//	as.Revoke(tok)
+//	// ... call api with tok: 401
+//	as.AssertIntrospected(t, tok, 2)
+//
+// A Server answers RFC 7662 introspection, RFC 7009 revocation, a
+// client_credentials token endpoint and RFC 8414 discovery. The test drives
+// it from Go: tokens from fixture files or code (AddToken), revocation and
+// expiry (Revoke, Expire), one clock for every exp and nbf (Clock), per-token
+// scripts and server-wide faults (Script, FailNext), a Go function deciding
+// answers (Stub), and a journal of every request (Calls, AssertIntrospected).
+//
+// Start and New serve an in-process server on httptest. Connect drives an
+// introspectmock running elsewhere (another process, a container) through
+// its admin HTTP API, with the same methods; testkit/container builds on it.
+//
+// Every Server is independent: its own tokens, clock, scripts and journal,
+// so parallel tests each start their own. Methods are safe for concurrent
+// use. Tokens and secrets are redacted in every message testkit prints.
+package testkit

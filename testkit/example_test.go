@@ -1,0 +1,185 @@
+package testkit_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"log"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/introspectmock/introspectmock/mockserver"
+	"github.com/introspectmock/introspectmock/testkit"
+)
+
+// ask introspects token with the server's default caller, as a resource
+// server would, and says what came back.
+func ask(as *testkit.Server, token string) string {
+	req, err := http.NewRequest(http.MethodPost, as.IntrospectionURL(),
+		strings.NewReader(url.Values{"token": {token}}.Encode()))
+	if err != nil {
+		return err.Error()
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(as.ClientID(), as.ClientSecret())
+	resp, err := as.Client().Do(req)
+	if err != nil {
+		return "no answer"
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Sprintf("%s, Retry-After: %s", resp.Status, resp.Header.Get("Retry-After"))
+	}
+	var ans map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil {
+		return err.Error()
+	}
+	if ans["active"] != true {
+		return "active=false"
+	}
+	return fmt.Sprintf("active=true sub=%v scope=%q", ans["sub"], ans["scope"])
+}
+
+// A server with the tokens of a fixture file. In a test, write
+// testkit.Start(t, ...): it fails the test on error and closes the server
+// on cleanup.
+func ExampleNew() {
+	as, err := testkit.New(testkit.WithFixtures("testdata/tokens.yaml"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer as.Close()
+
+	for _, tok := range []string{"fixture-active", "fixture-revoked", "fixture-expired", "unknown"} {
+		fmt.Printf("%s: %s\n", tok, ask(as, tok))
+	}
+	// Output:
+	// fixture-active: active=true sub=user-alice scope="orders:read orders:write"
+	// fixture-revoked: active=false
+	// fixture-expired: active=false
+	// unknown: active=false
+}
+
+// A token from code: zero fields are unset members, and the token string is
+// random unless given.
+func ExampleServer_AddToken() {
+	as, err := testkit.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer as.Close()
+
+	tok := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
+	fmt.Println(ask(as, tok))
+	// Output:
+	// active=true sub=alice scope="orders:read"
+}
+
+// Revocation in the middle of a test shows on the next introspection.
+func ExampleServer_Revoke() {
+	as, err := testkit.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer as.Close()
+
+	tok := as.AddToken(mockserver.Token{Sub: "alice", Scope: "orders:read", ExpiresIn: time.Hour})
+	fmt.Println("before:", ask(as, tok))
+	as.Revoke(tok)
+	fmt.Println("after:", ask(as, tok))
+	// Output:
+	// before: active=true sub=alice scope="orders:read"
+	// after: active=false
+}
+
+// The server clock judges exp: advance it past a token's lifetime and the
+// token expires, without waiting.
+func ExampleClock_Advance() {
+	as, err := testkit.New(testkit.WithClock(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer as.Close()
+
+	tok := as.AddToken(mockserver.Token{Sub: "alice", Scope: "orders:read", ExpiresIn: time.Hour})
+	fmt.Println(as.Clock().Now().Format(time.Kitchen), ask(as, tok))
+	as.Clock().Advance(59 * time.Minute)
+	fmt.Println(as.Clock().Now().Format(time.Kitchen), ask(as, tok))
+	as.Clock().Advance(time.Minute)
+	fmt.Println(as.Clock().Now().Format(time.Kitchen), ask(as, tok))
+	// Output:
+	// 9:00AM active=true sub=alice scope="orders:read"
+	// 9:59AM active=true sub=alice scope="orders:read"
+	// 10:00AM active=false
+}
+
+// A script makes the first introspection of a token fail with 503 and
+// Retry-After; the next one answers normally.
+func ExampleServer_Script() {
+	as, err := testkit.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer as.Close()
+
+	tok := as.AddToken(mockserver.Token{Sub: "alice", Scope: "orders:read", ExpiresIn: time.Hour})
+	as.Script(tok, mockserver.Step{
+		OnCall:  1,
+		Respond: &mockserver.Fault{Status: http.StatusServiceUnavailable, RetryAfter: 2 * time.Second},
+	})
+	fmt.Println(ask(as, tok))
+	fmt.Println(ask(as, tok))
+	// Output:
+	// 503 Service Unavailable, Retry-After: 2
+	// active=true sub=alice scope="orders:read"
+}
+
+// FailNext breaks the next introspections whatever their token, e.g. to
+// test a client's retries.
+func ExampleServer_FailNext() {
+	as, err := testkit.New(testkit.WithFixtures("testdata/tokens.yaml"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer as.Close()
+
+	as.FailNext(2, mockserver.Fault{Status: http.StatusTooManyRequests, RetryAfter: time.Second})
+	for range 3 {
+		fmt.Println(ask(as, "fixture-active"))
+	}
+	// Output:
+	// 429 Too Many Requests, Retry-After: 1
+	// 429 Too Many Requests, Retry-After: 1
+	// active=true sub=user-alice scope="orders:read orders:write"
+}
+
+// The journal records every request with the server clock's time, the
+// caller and how it authenticated, the token and the answer. In a test,
+// as.AssertIntrospected(t, tok, 2) checks the count and reports
+// `introspections of "abcd…" = 3; want 2` otherwise.
+func ExampleServer_Calls() {
+	as, err := testkit.New(testkit.WithClock(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer as.Close()
+
+	tok := as.AddToken(mockserver.Token{Sub: "alice", ExpiresIn: time.Hour})
+	ask(as, tok)
+	as.Clock().Advance(time.Hour)
+	ask(as, tok)
+
+	introspections := 0
+	for _, c := range as.Calls() {
+		if c.Endpoint == "introspect" && c.Token == tok {
+			introspections++
+		}
+		fmt.Println(c.Time.Format(time.TimeOnly), c.Endpoint, c.ClientID, c.AuthMethod, c.Status, "active:", c.Active)
+	}
+	fmt.Println("introspections:", introspections)
+	// Output:
+	// 09:00:00 introspect testkit-rs basic 200 active: true
+	// 10:00:00 introspect testkit-rs basic 200 active: false
+	// introspections: 2
+}

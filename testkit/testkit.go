@@ -1,0 +1,474 @@
+package testkit
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/introspectmock/introspectmock/fixtures"
+	"github.com/introspectmock/introspectmock/mockserver"
+)
+
+// DefaultClientID is the client_id of the caller every in-process Server
+// registers (with a random secret), so Server.ClientID and
+// Server.ClientSecret always authenticate.
+const DefaultClientID = "testkit-rs"
+
+// Server is a running introspectmock authorization server seen from a
+// test: its URLs, a caller's credentials, and control of its tokens, clock,
+// scripts, faults and journal.
+//
+// Start, New and Connect create Servers; the zero value is not usable. All
+// methods are safe for concurrent use. Methods that have no error result
+// report failures (an unknown token, an unreachable remote server) through
+// the testing.TB given to Start (or to Connect with WithTB) with Fatalf, which
+// must then be called from the test's goroutine; a Server from New or
+// Connect without WithTB panics instead, as such failures are bugs in the
+// test.
+type Server struct {
+	be     backend
+	clock  *Clock
+	tb     testing.TB // nil: fail by panicking
+	ts     *httptest.Server
+	base   string // no trailing slash
+	id     string
+	secret string
+	client *http.Client
+
+	issuerOnce sync.Once
+	issuer     string
+	issuerErr  error
+	fetchIss   func() (string, error) // remote: read from discovery
+
+	closeOnce sync.Once
+	closeErr  error
+	closers   []func() error // run in order by Close
+}
+
+// Start starts an in-process server on httptest.NewServer (or NewTLSServer
+// with WithTLS) and registers tb.Cleanup to close it. Failures, including a
+// bad fixture, end the test with tb.Fatalf. Helpers of the returned Server
+// that have no t parameter report through tb.
+func Start(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	s, err := New(opts...)
+	tb.Cleanup(func() { s.Close() }) // before the check: Close is nil-safe
+	if err != nil {
+		tb.Fatalf("%v", err) // "testkit: …"
+	}
+	s.tb = tb
+	return s
+}
+
+// New starts an in-process server like Start, without a testing.TB: for a
+// server shared from TestMain. The caller must call Close. Helpers of the
+// returned Server that have no t parameter panic on failure.
+func New(opts ...Option) (*Server, error) {
+	var o options
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, fmt.Errorf("testkit: %w", err)
+		}
+	}
+	now := time.Now()
+	if !o.clockStart.IsZero() {
+		now = o.clockStart
+	}
+	set, err := o.fixtureSet(now)
+	if err != nil {
+		return nil, fmt.Errorf("testkit: fixtures: %w", err)
+	}
+	if o.allowAnonymous {
+		set.AllowAnonymous = true
+	}
+	id, secret, err := addDefaultClient(set)
+	if err != nil {
+		return nil, fmt.Errorf("testkit: %w", err)
+	}
+
+	msOpts := []mockserver.Option{mockserver.WithFixtures(set)}
+	if o.issuer != "" {
+		msOpts = append(msOpts, mockserver.WithIssuer(o.issuer))
+	}
+	if !o.clockStart.IsZero() {
+		// The base clock reads start at New, so relative fixture times
+		// resolve against it; the namespace clock is then frozen at start.
+		msOpts = append(msOpts, mockserver.WithClock(shiftedClock{shift: time.Until(o.clockStart)}))
+	}
+	if o.journalSize > 0 {
+		msOpts = append(msOpts, mockserver.WithJournalSize(o.journalSize))
+	}
+	ms, err := mockserver.New(msOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("testkit: %w", err)
+	}
+	ns := ms.Default()
+	if !o.clockStart.IsZero() {
+		ns.Clock().Freeze()
+		ns.Clock().Set(o.clockStart)
+	}
+
+	ts := httptest.NewUnstartedServer(ms)
+	if o.tls {
+		ts.StartTLS()
+	} else {
+		ts.Start()
+	}
+	issuer := o.issuer
+	if issuer == "" {
+		issuer = set.Issuer
+	}
+	if issuer == "" {
+		issuer = ts.URL
+	}
+	s := &Server{
+		be:     &inproc{ns: ns},
+		ts:     ts,
+		base:   ts.URL,
+		id:     id,
+		secret: secret,
+		client: ts.Client(),
+		issuer: issuer,
+	}
+	s.issuerOnce.Do(func() {}) // issuer known
+	s.clock = &Clock{s: s}
+	s.closers = append(s.closers, func() error {
+		// Cut open connections first so a scripted delay cannot hold
+		// Close up; then wait for the handlers to return.
+		ts.CloseClientConnections()
+		ts.Close()
+		return nil
+	})
+	return s, nil
+}
+
+// addDefaultClient appends the default caller with a random secret to set,
+// or uses the fixtures' own entry for DefaultClientID.
+func addDefaultClient(set *fixtures.Set) (id, secret string, err error) {
+	for _, c := range set.Clients {
+		if c.ClientID != DefaultClientID {
+			continue
+		}
+		if c.ClientSecret == "" {
+			return "", "", fmt.Errorf("%s: client %q has no client_secret; testkit needs one for Server.ClientSecret", c.Pos, DefaultClientID)
+		}
+		return c.ClientID, c.ClientSecret, nil
+	}
+	secret = randomString()
+	set.Clients = append(set.Clients, fixtures.Client{ClientID: DefaultClientID, ClientSecret: secret})
+	return DefaultClientID, secret, nil
+}
+
+// shiftedClock is real time moved by shift.
+type shiftedClock struct{ shift time.Duration }
+
+func (c shiftedClock) Now() time.Time { return time.Now().Add(c.shift) }
+
+// randomString returns 32 random bytes, base64url without padding.
+func randomString() string {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Close shuts the server down: in-process, it cuts open connections (so a
+// scripted delay cannot hold it up) and waits for handlers to return;
+// remote, it runs the WithCloser function. Close is idempotent, safe on a nil
+// Server, and returns the first call's result to every call.
+func (s *Server) Close() error {
+	if s == nil {
+		return nil
+	}
+	s.closeOnce.Do(func() {
+		var errs []error
+		for _, f := range s.closers {
+			if err := f(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// URL returns the base URL, without a trailing slash, e.g.
+// "http://127.0.0.1:38529" (or, for Connect, the URL given, which may end
+// in /ns/{name}).
+func (s *Server) URL() string { return s.base }
+
+// Issuer returns the issuer the server reports: WithIssuer's, else the
+// fixtures', else URL. For a remote server it is read once from the
+// discovery document (which the journal records as a discovery call).
+func (s *Server) Issuer() string {
+	if s.tb != nil {
+		s.tb.Helper()
+	}
+	s.issuerOnce.Do(func() { s.issuer, s.issuerErr = s.fetchIss() })
+	if s.issuerErr != nil {
+		s.fatalf("testkit: issuer: %v", s.issuerErr)
+	}
+	return s.issuer
+}
+
+// IntrospectionURL returns the RFC 7662 introspection endpoint, URL +
+// "/introspect".
+func (s *Server) IntrospectionURL() string { return s.base + "/introspect" }
+
+// RevocationURL returns the RFC 7009 revocation endpoint, URL + "/revoke".
+func (s *Server) RevocationURL() string { return s.base + "/revoke" }
+
+// TokenURL returns the client_credentials token endpoint, URL + "/token".
+func (s *Server) TokenURL() string { return s.base + "/token" }
+
+// ClientID returns the client_id of a caller allowed to introspect and
+// revoke: DefaultClientID unless Connect was given WithCredentials.
+func (s *Server) ClientID() string { return s.id }
+
+// ClientSecret returns the secret of ClientID, for HTTP Basic or
+// client_secret_post. It is random per Server unless the fixtures (or
+// WithCredentials) set it.
+func (s *Server) ClientSecret() string { return s.secret }
+
+// Client returns an HTTP client for talking to the server: it trusts the
+// TLS certificate under WithTLS, and Close closes its idle connections. It
+// sends no credentials by itself.
+func (s *Server) Client() *http.Client { return s.client }
+
+// AddToken adds a token from code and returns its string (random, 32 bytes
+// base64url, when t.Token is ""). Zero fields are unset members. ExpiresIn
+// sets exp (and a zero iat) from the server clock's now; with neither
+// ExpiresAt nor ExpiresIn the token lives fixtures.DefaultLifetime (1h), and
+// a negative ExpiresIn leaves exp out. In a script step, a zero AfterCalls
+// beside OnCall or After counts as unset. A duplicate token or an invalid
+// one (a claim shadowing a member, exp not after iat) fails the test
+// (Start) or panics (New).
+func (s *Server) AddToken(t mockserver.Token) string {
+	if s.tb != nil {
+		s.tb.Helper()
+	}
+	t.Script = normalizeSteps(t.Script)
+	tok, err := s.be.addToken(t)
+	if err != nil {
+		s.fatalf("testkit: AddToken: %v", redactIn(err, t.Token))
+	}
+	return tok
+}
+
+// Revoke revokes token, as RFC 7009 revocation would: the next
+// introspection answers {"active":false}. An unknown token fails.
+func (s *Server) Revoke(token string) {
+	if s.tb != nil {
+		s.tb.Helper()
+	}
+	s.mustFind("Revoke", token, s.be.revoke)
+}
+
+// Expire sets token's exp to the server clock's now, so it is inactive from
+// now on. An unknown token fails.
+func (s *Server) Expire(token string) {
+	if s.tb != nil {
+		s.tb.Helper()
+	}
+	s.mustFind("Expire", token, s.be.expire)
+}
+
+// Remove deletes token from the store: it becomes unknown (inactive). An
+// unknown token fails.
+func (s *Server) Remove(token string) {
+	if s.tb != nil {
+		s.tb.Helper()
+	}
+	s.mustFind("Remove", token, s.be.remove)
+}
+
+func (s *Server) mustFind(op, token string, f func(string) (bool, error)) {
+	if s.tb != nil {
+		s.tb.Helper()
+	}
+	ok, err := f(token)
+	switch {
+	case err != nil:
+		s.fatalf("testkit: %s(%q): %v", op, redact(token), redactIn(err, token))
+	case !ok:
+		s.fatalf("testkit: %s(%q): no such token", op, redact(token))
+	}
+}
+
+// Reset puts the tokens back to the fixtures (relative times resolved
+// against the clock now) and clears scripts, faults, the stub and the
+// journal. The clock is left as it is.
+func (s *Server) Reset() {
+	if s.tb != nil {
+		s.tb.Helper()
+	}
+	if err := s.be.reset(); err != nil {
+		s.fatalf("testkit: Reset: %v", err)
+	}
+}
+
+// Clock returns the server clock, which judges every exp and nbf and
+// timestamps the journal. It runs in real time unless WithClock froze it.
+func (s *Server) Clock() *Clock { return s.clock }
+
+// Script replaces token's script and restarts its call count; the step
+// times of After are counted from now. With no steps the script is removed.
+// Steps take the fixture meaning (see fixtures.Step); a zero AfterCalls
+// beside OnCall or After counts as unset, so Go literals need not say
+// AfterCalls: -1. An unknown token or a bad step fails.
+func (s *Server) Script(token string, steps ...mockserver.Step) {
+	if s.tb != nil {
+		s.tb.Helper()
+	}
+	if err := s.be.setScript(token, normalizeSteps(steps)); err != nil {
+		s.fatalf("testkit: Script(%q): %v", redact(token), redactIn(err, token))
+	}
+}
+
+// normalizeSteps returns steps with a zero AfterCalls taken as unset where
+// another trigger is set. It does not modify its argument.
+func normalizeSteps(steps []mockserver.Step) []mockserver.Step {
+	if steps == nil {
+		return nil
+	}
+	out := make([]mockserver.Step, len(steps))
+	for i, st := range steps {
+		if st.AfterCalls == 0 && (st.OnCall != 0 || st.After != 0) {
+			st.AfterCalls = -1
+		}
+		out[i] = st
+	}
+	return out
+}
+
+// FailNext makes the next n introspections, whatever their token, play f
+// instead of answering. It comes before the stub and scripts; a later call
+// replaces the pending faults, and n <= 0 cancels them. A fault the
+// fixtures would refuse (a Drop with a Status, say) fails.
+func (s *Server) FailNext(n int, f mockserver.Fault) {
+	if s.tb != nil {
+		s.tb.Helper()
+	}
+	if err := s.be.failNext(n, f); err != nil {
+		s.fatalf("testkit: FailNext: %v", err)
+	}
+}
+
+// Stub installs f to decide introspection answers before the token store
+// (f returning ok=false falls through to it); nil removes the stub. f runs
+// on the server's goroutines, concurrently. Only an in-process server can
+// run a Go function: on a remote one Stub fails.
+func (s *Server) Stub(f mockserver.Stub) {
+	if s.tb != nil {
+		s.tb.Helper()
+	}
+	if err := s.be.setStub(f); err != nil {
+		s.fatalf("testkit: Stub: %v", err)
+	}
+}
+
+// Calls returns the journal, oldest first: every request to the protocol
+// endpoints (introspect, revoke, token, discovery, jwks) with its time on
+// the server clock, caller, auth method, token, hint, status, answer and
+// injected fault, as many as the journal keeps. Admin API calls, testkit's
+// own included, are not in it, so both kinds of Server show the same
+// journal.
+func (s *Server) Calls() []mockserver.Call {
+	if s.tb != nil {
+		s.tb.Helper()
+	}
+	calls, err := s.be.calls()
+	if err != nil {
+		s.fatalf("testkit: Calls: %v", err)
+	}
+	return calls
+}
+
+// ClearCalls empties the journal.
+func (s *Server) ClearCalls() {
+	if s.tb != nil {
+		s.tb.Helper()
+	}
+	if err := s.be.clearCalls(); err != nil {
+		s.fatalf("testkit: ClearCalls: %v", err)
+	}
+}
+
+// AssertIntrospected fails t (with Errorf, so the test goes on) unless the
+// journal holds exactly n introspections of token, whatever their answer:
+//
+//	introspections of "abcd…" = 3; want 2
+func (s *Server) AssertIntrospected(t testing.TB, token string, n int) {
+	t.Helper()
+	calls, err := s.be.calls()
+	if err != nil {
+		t.Fatalf("testkit: AssertIntrospected: %v", err)
+	}
+	got := 0
+	for _, c := range calls {
+		if c.Endpoint == endpointIntrospect && c.Token == token {
+			got++
+		}
+	}
+	if got != n {
+		t.Errorf("introspections of %q = %d; want %d", redact(token), got, n)
+	}
+}
+
+// AssertNotIntrospectedAfter fails t (with Errorf) if the journal holds an
+// introspection of token later than after on the server clock:
+//
+//	introspections of "abcd…" after 2030-01-01T10:00:00Z = 2 (last at 2030-01-01T11:00:00Z); want 0
+func (s *Server) AssertNotIntrospectedAfter(t testing.TB, token string, after time.Time) {
+	t.Helper()
+	calls, err := s.be.calls()
+	if err != nil {
+		t.Fatalf("testkit: AssertNotIntrospectedAfter: %v", err)
+	}
+	got := 0
+	var last time.Time
+	for _, c := range calls {
+		if c.Endpoint == endpointIntrospect && c.Token == token && c.Time.After(after) {
+			got++
+			last = c.Time
+		}
+	}
+	if got != 0 {
+		t.Errorf("introspections of %q after %s = %d (last at %s); want 0",
+			redact(token), after.Format(time.RFC3339Nano), got, last.Format(time.RFC3339Nano))
+	}
+}
+
+const endpointIntrospect = "introspect"
+
+func (s *Server) fatalf(format string, args ...any) {
+	if s.tb != nil {
+		s.tb.Helper()
+		s.tb.Fatalf(format, args...)
+		return
+	}
+	panic(fmt.Sprintf(format, args...))
+}
+
+// redactIn returns err's message with token redacted.
+func redactIn(err error, token string) string {
+	if token == "" {
+		return err.Error()
+	}
+	return strings.ReplaceAll(err.Error(), token, redact(token))
+}
+
+// redact shows a token's first 4 characters and "…", or only "…" when it
+// is shorter than 8, as mockserver.Call.String does.
+func redact(token string) string {
+	if token == "" {
+		return "…"
+	}
+	return mockserver.Redact(token)
+}
