@@ -1,0 +1,350 @@
+// Package suite is the behaviour suite that every way of getting a
+// *testkit.Server passes: in-process (testkit.Start), remote
+// (testkit.Connect) and in a container (testkit/container). It is written
+// once and run by the tests of each mode:
+//
+//	func TestSuite(t *testing.T) {
+//		suite.Run(t, func(tb testing.TB) *testkit.Server { return testkit.Start(tb) })
+//	}
+//
+// The cases use only tokens they add from code, with random strings, so
+// any fresh server passes whatever fixtures it was seeded with.
+package suite
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/introspectmock/introspectmock/mockserver"
+	"github.com/introspectmock/introspectmock/testkit"
+)
+
+// Start returns a fresh server, isolated from every other server it
+// returns, whose clock runs in real time; tb.Cleanup closes it. Cases
+// call it from parallel subtests.
+type Start func(tb testing.TB) *testkit.Server
+
+// Run runs every case of the suite as a parallel subtest of t, each with
+// servers from start.
+func Run(t *testing.T, start Start) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t, start)
+		})
+	}
+}
+
+// cases are named after SPEC.md items where one applies.
+var cases = []struct {
+	name string
+	run  func(t *testing.T, start Start)
+}{
+	{"IR-4/active", testActive},
+	{"TL-2/expired by clock advance", testExpiredByClock},
+	{"TL-5/revoked mid-test", testRevokedMidTest},
+	{"ER-5/scripted 503 then recovery", testScriptedFault},
+	{"ER-5/FailNext then recovery", testFailNext},
+	{"journal", testJournal},
+	{"isolation under t.Parallel", testIsolation},
+}
+
+// t0 is a whole second, so that times compare exactly after the
+// server's truncation to seconds.
+var t0 = time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
+
+func testActive(t *testing.T, start Start) {
+	s := start(t)
+	s.Clock().Freeze()
+	s.Clock().Set(t0)
+	tok := s.AddToken(mockserver.Token{
+		Scope: "orders:read orders:write", ClientID: "web-app", Username: "alice", Sub: "user-alice",
+		Aud: []string{"orders-api"}, ExpiresIn: time.Hour,
+		Claims: map[string]any{"tenant": "acme", "roles": []any{"admin"}},
+	})
+	a := introspect(t, s, tok)
+	if a.status != http.StatusOK || a.header.Get("Content-Type") != "application/json" {
+		t.Fatalf("status %d, Content-Type %q; want 200 application/json", a.status, a.header.Get("Content-Type"))
+	}
+	if !strings.HasPrefix(string(a.body), `{"active":true`) {
+		t.Errorf("body %s; want it to start with the JSON boolean active", a.body)
+	}
+	want := map[string]any{
+		"active": true, "scope": "orders:read orders:write", "client_id": "web-app",
+		"username": "alice", "sub": "user-alice", "aud": "orders-api",
+		"iss": s.Issuer(), "exp": float64(t0.Add(time.Hour).Unix()), "iat": float64(t0.Unix()),
+		"tenant": "acme", "roles": []any{"admin"},
+	}
+	got := a.members(t)
+	for k, v := range want {
+		if fmt.Sprint(got[k]) != fmt.Sprint(v) {
+			t.Errorf("%s = %#v; want %#v", k, got[k], v)
+		}
+	}
+	introspect(t, s, "suite-never-added").wantInactive(t)
+}
+
+func testExpiredByClock(t *testing.T, start Start) {
+	s := start(t)
+	tok := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
+	if !introspect(t, s, tok).active(t) {
+		t.Fatal("fresh token inactive")
+	}
+	s.Clock().Freeze()
+	s.Clock().Advance(59 * time.Minute)
+	if !introspect(t, s, tok).active(t) {
+		t.Error("one minute before exp: inactive; want active")
+	}
+	s.Clock().Advance(time.Minute) // clock == exp: inactive (SPEC TL-2)
+	introspect(t, s, tok).wantInactive(t)
+	s.Clock().Set(s.Clock().Now().Add(-2 * time.Minute)) // the clock may move back
+	if !introspect(t, s, tok).active(t) {
+		t.Error("clock set back before exp: inactive; want active")
+	}
+}
+
+func testRevokedMidTest(t *testing.T, start Start) {
+	s := start(t)
+	byHelper := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
+	byEndpoint := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
+	for _, tok := range []string{byHelper, byEndpoint} {
+		if !introspect(t, s, tok).active(t) {
+			t.Fatal("fresh token inactive")
+		}
+	}
+	s.Revoke(byHelper)
+	introspect(t, s, byHelper).wantInactive(t)
+
+	// RFC 7009 revocation by a resource server shows at once, too.
+	a := post(t, s, s.RevocationURL(), url.Values{"token": {byEndpoint}})
+	if a.status != http.StatusOK {
+		t.Fatalf("POST /revoke: %d %s; want 200", a.status, a.body)
+	}
+	introspect(t, s, byEndpoint).wantInactive(t)
+}
+
+func testScriptedFault(t *testing.T, start Start) {
+	s := start(t)
+	tok := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
+	s.Script(tok,
+		mockserver.Step{OnCall: 1, Respond: &mockserver.Fault{Status: http.StatusServiceUnavailable, RetryAfter: 2 * time.Second}},
+		mockserver.Step{AfterCalls: 2, State: "revoked"},
+	)
+	a := introspect(t, s, tok)
+	a.wantError(t, http.StatusServiceUnavailable, "temporarily_unavailable")
+	if got := a.header.Get("Retry-After"); got != "2" {
+		t.Errorf("Retry-After = %q; want \"2\"", got)
+	}
+	if !introspect(t, s, tok).active(t) {
+		t.Error("call 2: inactive; want recovery to active")
+	}
+	introspect(t, s, tok).wantInactive(t) // call 3: revoked by the script
+}
+
+func testFailNext(t *testing.T, start Start) {
+	s := start(t)
+	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	s.FailNext(2, mockserver.Fault{Status: http.StatusInternalServerError})
+	introspect(t, s, tok).wantError(t, http.StatusInternalServerError, "server_error")
+	introspect(t, s, "suite-any-token").wantError(t, http.StatusInternalServerError, "server_error")
+	if !introspect(t, s, tok).active(t) {
+		t.Error("third call: inactive; want recovery")
+	}
+}
+
+func testJournal(t *testing.T, start Start) {
+	s := start(t)
+	s.Clock().Freeze()
+	s.Clock().Set(t0)
+	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	other := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	s.Revoke(other)
+	introspect(t, s, tok)
+	introspect(t, s, tok)
+	introspect(t, s, other)
+
+	s.AssertIntrospected(t, tok, 2)
+	s.AssertIntrospected(t, other, 1)
+	s.AssertNotIntrospectedAfter(t, tok, t0)
+	calls := s.Calls()
+	if len(calls) != 3 {
+		t.Fatalf("journal holds %d calls; want 3 (admin calls are not journaled):\n%v", len(calls), calls)
+	}
+	for i, want := range []struct {
+		token  string
+		active bool
+	}{{tok, true}, {tok, true}, {other, false}} {
+		c := calls[i]
+		if c.Endpoint != "introspect" || c.Token != want.token || c.Active != want.active ||
+			c.Status != http.StatusOK || c.ClientID != s.ClientID() || c.AuthMethod != "basic" || !c.Time.Equal(t0) {
+			t.Errorf("call %d = %v at %v (client %q, %s); want introspect of token %d, active %v, 200, client %q, basic, at %v",
+				i, c, c.Time, c.ClientID, c.AuthMethod, i/2+1, want.active, s.ClientID(), t0)
+		}
+	}
+	if str := fmt.Sprint(calls[0]); strings.Contains(str, tok) {
+		t.Errorf("a printed Call shows the token: %s", str)
+	}
+
+	// A failing assertion says what it saw.
+	r := &recorder{TB: t}
+	s.AssertIntrospected(r, tok, 5)
+	if len(r.errors) != 1 || !strings.Contains(r.errors[0], "= 2; want 5") {
+		t.Errorf("AssertIntrospected(tok, 5) reported %q; want one error saying = 2; want 5", r.errors)
+	}
+	s.Clock().Advance(time.Second)
+	introspect(t, s, tok)
+	r = &recorder{TB: t}
+	s.AssertNotIntrospectedAfter(r, tok, t0)
+	if len(r.errors) != 1 {
+		t.Errorf("AssertNotIntrospectedAfter after a later call reported %q; want one error", r.errors)
+	}
+
+	s.ClearCalls()
+	if n := len(s.Calls()); n != 0 {
+		t.Errorf("after ClearCalls the journal holds %d calls", n)
+	}
+}
+
+// testIsolation starts parallel servers that all add the same token
+// string, then change it, the clock and the faults each their own way:
+// none may see another's tokens, clock, faults or journal.
+func testIsolation(t *testing.T, start Start) {
+	const n = 4
+	const shared = "suite-same-token-everywhere"
+	for i := range n {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			s := start(t)
+			at := t0.Add(time.Duration(i) * 24 * time.Hour)
+			s.Clock().Freeze()
+			s.Clock().Set(at)
+			tok := s.AddToken(mockserver.Token{Token: shared, Sub: fmt.Sprint("user-", i), ExpiresIn: time.Hour})
+			if i%2 == 1 {
+				s.Revoke(tok)
+			}
+			if i == 2 {
+				s.FailNext(100, mockserver.Fault{Status: http.StatusServiceUnavailable})
+			}
+			// Give the other servers time to make their changes.
+			for range 5 {
+				time.Sleep(20 * time.Millisecond)
+				a := introspect(t, s, tok)
+				switch {
+				case i == 2:
+					a.wantError(t, http.StatusServiceUnavailable, "temporarily_unavailable")
+				case i%2 == 1:
+					a.wantInactive(t)
+				default:
+					if got := a.members(t)["sub"]; got != fmt.Sprint("user-", i) {
+						t.Errorf("sub = %v; want user-%d (another server's token?)", got, i)
+					}
+				}
+			}
+			if now := s.Clock().Now(); !now.Equal(at) {
+				t.Errorf("clock = %v; want %v (moved by another server?)", now, at)
+			}
+			s.AssertIntrospected(t, tok, 5)
+			for _, c := range s.Calls() {
+				if !c.Time.Equal(at) {
+					t.Errorf("journal holds a call at %v; want only calls at %v", c.Time, at)
+				}
+			}
+		})
+	}
+}
+
+// answer is a server's answer to one request.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// introspect asks s about token as its default caller, with HTTP Basic.
+func introspect(t testing.TB, s *testkit.Server, token string) answer {
+	t.Helper()
+	return post(t, s, s.IntrospectionURL(), url.Values{"token": {token}})
+}
+
+// post sends form to u as s's default caller, with HTTP Basic.
+func post(t testing.TB, s *testkit.Server, u string, form url.Values) answer {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(s.ClientID()), url.QueryEscape(s.ClientSecret()))
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("POST %s: read body: %v", u, err)
+	}
+	return answer{status: resp.StatusCode, header: resp.Header, body: body}
+}
+
+// members decodes a 200 JSON answer.
+func (a answer) members(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if a.status != http.StatusOK {
+		t.Fatalf("status %d %s; want 200", a.status, a.body)
+	}
+	if err := json.Unmarshal(a.body, &m); err != nil {
+		t.Fatalf("body %s: %v", a.body, err)
+	}
+	return m
+}
+
+// active reports the answer's active member, which must be a JSON boolean.
+func (a answer) active(t testing.TB) bool {
+	t.Helper()
+	v, ok := a.members(t)["active"].(bool)
+	if !ok {
+		t.Fatalf("body %s: active is not a JSON boolean", a.body)
+	}
+	return v
+}
+
+// wantInactive checks the exact inactive answer (SPEC IR-7).
+func (a answer) wantInactive(t testing.TB) {
+	t.Helper()
+	if a.status != http.StatusOK || string(a.body) != `{"active":false}` {
+		t.Errorf("status %d, body %s; want 200 {\"active\":false}", a.status, a.body)
+	}
+}
+
+// wantError checks an OAuth error answer (SPEC ER-1).
+func (a answer) wantError(t testing.TB, status int, code string) {
+	t.Helper()
+	var e struct {
+		Error string `json:"error"`
+	}
+	if a.status != status || json.Unmarshal(a.body, &e) != nil || e.Error != code {
+		t.Errorf("status %d, body %s; want %d with error %q", a.status, a.body, status, code)
+	}
+}
+
+// recorder is a testing.TB that records Errorf instead of failing, to
+// check the messages of failing assertions.
+type recorder struct {
+	testing.TB
+	errors []string
+}
+
+func (r *recorder) Helper() {}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
