@@ -1,0 +1,307 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/introspectmock/introspectmock/fixtures"
+	"github.com/introspectmock/introspectmock/mockserver"
+)
+
+// Default HTTP server limits, each overridden by a flag (limits.go). Slow or
+// oversized clients are cut off; WriteTimeout bounds a whole answer,
+// scripted delays included.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 64 << 10
+	// shutdownTimeout bounds the graceful shutdown after SIGINT/SIGTERM;
+	// connections still open then are closed.
+	shutdownTimeout = 10 * time.Second
+)
+
+// demoFS holds the demo fixtures served when no --fixtures is given.
+//
+//go:embed demo/demo.yaml
+var demoFS embed.FS
+
+// demoPath is the demo fixture file inside demoFS.
+const demoPath = "demo/demo.yaml"
+
+// serve listens on cfg.addr and serves the fixtures until ctx is done, then
+// shuts down gracefully. Fixtures are reloaded on SIGHUP (or h.reload).
+func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h hooks) error {
+	logger := newLogger(cfg, stderr)
+	reload := h.reload
+	if reload == nil {
+		// Before anything else: SIGHUP's default action ends the process.
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGHUP)
+		defer signal.Stop(ch)
+		reload = ch
+	}
+
+	set, demo, err := loadFixtures(time.Now(), cfg.fixtures, cfg.demoFallback)
+	if err != nil {
+		return err
+	}
+	opts := []mockserver.Option{mockserver.WithFixtures(set), mockserver.WithLogger(logger)}
+	if cfg.issuer != "" {
+		opts = append(opts, mockserver.WithIssuer(cfg.issuer))
+	}
+	opts = append(opts, mockserver.WithAdmin(cfg.admin), mockserver.WithAdminToken(cfg.adminToken))
+	if cfg.journalSize != nil {
+		opts = append(opts, mockserver.WithJournalSize(*cfg.journalSize))
+	}
+	mock, err := mockserver.New(opts...)
+	if err != nil {
+		return fmt.Errorf("start server: %w", err)
+	}
+
+	var tlsCfg *tls.Config
+	if cfg.tls {
+		if tlsCfg, err = tlsConfig(cfg); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:   mock,
+		TLSConfig: tlsCfg,
+		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ConnState: h.connState,
+	}
+	cfg.limits.apply(srv) // timeouts and header limit (limits.go)
+	url := baseURL(cfg, ln.Addr())
+
+	serveErr := make(chan error, 1)
+	go func() {
+		if tlsCfg != nil {
+			serveErr <- srv.ServeTLS(ln, "", "")
+		} else {
+			serveErr <- srv.Serve(ln)
+		}
+	}()
+	logger.Info("introspectmock listening",
+		"url", url,
+		"addr", ln.Addr().String(),
+		"tls", cfg.tls,
+		"issuer", issuerForLog(cfg.issuer, set.Issuer),
+		"fixtures", fixtureFiles(set, demo),
+		"tokens", mock.TokenCount(),
+		"clients", len(set.Clients))
+	if cfg.tlsCAOut != "" {
+		logger.Info("wrote TLS CA certificate", "file", cfg.tlsCAOut)
+	}
+	if demo {
+		printDemoCurls(stdout, url, cfg)
+	}
+	if h.onListen != nil {
+		h.onListen(url)
+	}
+
+	for {
+		select {
+		case err := <-serveErr:
+			return fmt.Errorf("serve: %w", err)
+		case <-reload:
+			reloadFixtures(logger, mock, cfg)
+		case <-ctx.Done():
+			logger.Info("shutting down", "timeout", cfg.limits.shutdown().String())
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.limits.shutdown())
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil {
+				srv.Close()
+				return fmt.Errorf("shutdown: %w", err)
+			}
+			if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("serve: %w", err)
+			}
+			logger.Info("stopped")
+			return nil
+		}
+	}
+}
+
+// reloadFixtures loads the fixtures again and swaps them in; on any problem
+// it logs every error and the server keeps the fixtures it has.
+func reloadFixtures(logger *slog.Logger, mock *mockserver.Server, cfg *serveConfig) {
+	set, demo, err := loadFixtures(time.Now(), cfg.fixtures, cfg.demoFallback)
+	if err == nil {
+		err = mock.Reload(set)
+	}
+	if err != nil {
+		problems := problemLines(err)
+		for _, p := range problems {
+			logger.Error("fixture problem", "problem", p)
+		}
+		logger.Error("reload failed; still serving the previous fixtures", "problems", len(problems))
+		return
+	}
+	logger.Info("fixtures reloaded", "fixtures", fixtureFiles(set, demo), "tokens", mock.TokenCount(), "clients", len(set.Clients))
+}
+
+// loadFixtures loads the fixture files or directories in paths. With no
+// paths, or with fallback and paths that name only missing or empty
+// directories, it loads the embedded demo fixtures and reports demo.
+func loadFixtures(now time.Time, paths []string, fallback bool) (set *fixtures.Set, demo bool, err error) {
+	if len(paths) == 0 || fallback && !anyFixtureFile(paths) {
+		set, err = fixtures.LoadFS(now, demoFS, demoPath)
+		if err != nil {
+			return nil, true, fmt.Errorf("embedded demo fixtures: %w", err)
+		}
+		return set, true, nil
+	}
+	set, err = fixtures.Load(now, paths...)
+	if err != nil {
+		return nil, false, err
+	}
+	return set, false, nil
+}
+
+// anyFixtureFile reports whether paths name a file, or a directory holding
+// a *.yaml or *.yml file, that exists.
+func anyFixtureFile(paths []string) bool {
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		switch {
+		case err != nil:
+			continue
+		case !info.IsDir():
+			return true
+		}
+		for _, pattern := range []string{"*.yaml", "*.yml"} {
+			if m, _ := filepath.Glob(filepath.Join(p, pattern)); len(m) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// problemLines splits a fixtures error into one line per problem.
+func problemLines(err error) []string {
+	var list fixtures.ErrorList
+	if errors.As(err, &list) {
+		lines := make([]string, 0, len(list))
+		for _, e := range list {
+			lines = append(lines, e.Error())
+		}
+		return lines
+	}
+	return strings.Split(err.Error(), "\n")
+}
+
+// fixtureFiles names the files the set came from, for the log.
+func fixtureFiles(set *fixtures.Set, demo bool) []string {
+	if !demo {
+		return set.Files
+	}
+	files := make([]string, 0, len(set.Files))
+	for _, f := range set.Files {
+		files = append(files, "embedded:"+f)
+	}
+	return files
+}
+
+// issuerForLog describes the issuer in effect.
+func issuerForLog(flag, fromFixtures string) string {
+	switch {
+	case flag != "":
+		return flag
+	case fromFixtures != "":
+		return fromFixtures
+	default:
+		return "(base URL of each request)"
+	}
+}
+
+// newLogger returns the logger of cfg writing to w.
+func newLogger(cfg *serveConfig, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.logLevel}
+	if cfg.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// baseURL is the URL clients reach the server at: the --addr host (or
+// 127.0.0.1 for a wildcard address) and the port actually bound.
+func baseURL(cfg *serveConfig, bound net.Addr) string {
+	scheme := "http"
+	if cfg.tls {
+		scheme = "https"
+	}
+	host, _, _ := net.SplitHostPort(cfg.addr)
+	_, port, _ := net.SplitHostPort(bound.String())
+	switch ip := net.ParseIP(host); {
+	case host == "":
+		host = "127.0.0.1"
+	case ip != nil && ip.IsUnspecified():
+		host = "127.0.0.1"
+		if ip.To4() == nil {
+			host = "::1"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// demoCurl is one ready-to-paste request against the demo fixtures.
+type demoCurl struct {
+	args    string // curl arguments before the URL
+	path    string
+	comment string
+}
+
+// demoCurls returns the requests printed for the demo fixtures; the README
+// shows the same lines and the tests run them.
+func demoCurls() []demoCurl {
+	return []demoCurl{
+		{"-u demo-rs:demo-secret -d token=demo-active", "/introspect", `active: true, with its claims`},
+		{"-u demo-rs:demo-secret -d token=demo-expired", "/introspect", `{"active":false}: expired`},
+		{"-u demo-rs:demo-secret -d token=demo-revoked", "/introspect", `{"active":false}: revoked`},
+	}
+}
+
+// printDemoCurls prints curl lines a newcomer can paste to try the demo.
+func printDemoCurls(w io.Writer, url string, cfg *serveConfig) {
+	extra := ""
+	switch {
+	case cfg.tlsCAOut != "":
+		extra = "--cacert " + shellQuote(cfg.tlsCAOut) + " "
+	case cfg.tls && cfg.tlsCert == "":
+		extra = "--insecure "
+	}
+	fmt.Fprintf(w, "introspectmock is serving the demo fixtures at %s; try:\n", url)
+	for _, c := range demoCurls() {
+		fmt.Fprintf(w, "  curl %s%s %s%s    # %s\n", extra, c.args, url, c.path, c.comment)
+	}
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@,+", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// problemLine is the shape of each problem validate prints.
+var problemLine = regexp.MustCompile(`^[^:\s]+:\d+:\d+: [A-Za-z_][\w.\[\]]*: \S.*$`)
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name       string
+		give       []string
+		wantCode   int
+		wantStdout string
+		golden     string // testdata/<golden>: expected stderr
+	}{
+		{name: "one file", give: []string{"testdata/one.yaml"}, wantStdout: "1 token, 1 client in 1 file: ok\n"},
+		{name: "demo fixtures", give: []string{"demo"}, wantStdout: "4 tokens, 3 clients in 1 file: ok\n"},
+		{name: "broken file", give: []string{"testdata/broken.yaml"}, wantCode: 1, golden: "broken.golden"},
+		{name: "broken among good", give: []string{"testdata/one.yaml", "testdata/broken.yaml"}, wantCode: 1, golden: "broken.golden"},
+		{name: "directory", give: []string{"testdata/dir"}, wantCode: 1, golden: "dir.golden"},
+		{name: "missing file", give: []string{"testdata/no-such.yaml"}, wantCode: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), append([]string{"validate"}, tt.give...), envMap(nil), &stdout, &stderr)
+			code := exitCode(err, &stderr)
+			if code != tt.wantCode {
+				t.Errorf("validate %q exit code = %d (err %v); want %d\nstderr:\n%s", tt.give, code, err, tt.wantCode, stderr.String())
+			}
+			if stdout.String() != tt.wantStdout {
+				t.Errorf("validate %q stdout = %q; want %q", tt.give, stdout.String(), tt.wantStdout)
+			}
+			if tt.golden == "" {
+				return
+			}
+			// Every problem on its own line, file:line:col: field.path: message.
+			lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+			last := lines[len(lines)-1]
+			if !strings.HasPrefix(last, "introspectmock: validate: ") {
+				t.Errorf("last stderr line = %q; want the problem count", last)
+			}
+			for _, l := range lines[:len(lines)-1] {
+				if !problemLine.MatchString(l) {
+					t.Errorf("problem line %q is not file:line:col: field.path: message", l)
+				}
+			}
+			golden := filepath.Join("testdata", tt.golden)
+			if *update {
+				if err := os.WriteFile(golden, stderr.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got := stderr.String(); got != string(want) {
+				t.Errorf("validate %q stderr differs from %s:\ngot:\n%s\nwant:\n%s", tt.give, golden, got, want)
+			}
+		})
+	}
+}
+
+func Example_validate() {
+	err := run(context.Background(), []string{"validate", "testdata/one.yaml", "testdata/two.yaml"}, os.Getenv, os.Stdout, os.Stderr)
+	if err != nil {
+		panic(err)
+	}
+	// Output:
+	// 2 tokens, 2 clients in 2 files: ok
+}
