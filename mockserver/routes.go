@@ -16,8 +16,7 @@ func (s *Server) routes(r *mux.Router) {
 
 	post := []string{http.MethodPost}
 	get := []string{http.MethodGet, http.MethodHead}
-	s.introspect = s.endpoint(endpointIntrospect, s.handleIntrospect) // ServeHTTP calls it directly too
-	r.Handle("/introspect", s.introspect).Methods(post...).Name(endpointIntrospect)
+	r.Handle("/introspect", s.introspect).Methods(post...).Name(endpointIntrospect) // ServeHTTP calls s.introspect directly too
 	r.Handle("/revoke", s.endpoint(endpointRevoke, s.handleRevoke)).Methods(post...).Name(endpointRevoke)
 	r.Handle("/token", s.endpoint(endpointToken, s.handleToken)).Methods(post...).Name(endpointToken)
 
