@@ -398,46 +398,14 @@ func (r *remote) setStub(mockserver.Stub) error {
 	return fmt.Errorf("a stub is Go code and runs only in-process; %s is remote: use Script or FailNext", r.base)
 }
 
-// callJSON is a journal entry as the admin API sends it.
-type callJSON struct {
-	Time          time.Time `json:"time"`
-	Namespace     string    `json:"namespace"`
-	Endpoint      string    `json:"endpoint"`
-	ClientID      string    `json:"client_id"`
-	AuthMethod    string    `json:"auth_method"`
-	Token         string    `json:"token"`
-	TokenTypeHint string    `json:"token_type_hint"`
-	Status        int       `json:"status"`
-	Active        bool      `json:"active"`
-	Fault         string    `json:"fault"`
-}
-
 func (r *remote) calls() ([]mockserver.Call, error) {
 	var out struct {
-		Calls []callJSON `json:"calls"`
+		Calls []mockserver.Call `json:"calls"` // the admin API sends Call's own JSON
 	}
 	if err := r.call(http.MethodGet, "/admin/calls", "/admin/calls", nil, &out); err != nil {
 		return nil, err
 	}
-	calls := make([]mockserver.Call, 0, len(out.Calls))
-	for _, c := range out.Calls {
-		if c.Endpoint == "admin" {
-			continue // testkit's own control traffic
-		}
-		calls = append(calls, mockserver.Call{
-			Time:          c.Time,
-			Namespace:     c.Namespace,
-			Endpoint:      c.Endpoint,
-			ClientID:      c.ClientID,
-			AuthMethod:    c.AuthMethod,
-			Token:         c.Token,
-			TokenTypeHint: c.TokenTypeHint,
-			Status:        c.Status,
-			Active:        c.Active,
-			Fault:         c.Fault,
-		})
-	}
-	return calls, nil
+	return out.Calls, nil
 }
 
 func (r *remote) clearCalls() error {
