@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/introspectmock/introspectmock/mockserver"
@@ -182,4 +183,38 @@ func ExampleServer_Calls() {
 	// 09:00:00 introspect testkit-rs basic 200 active: true
 	// 10:00:00 introspect testkit-rs basic 200 active: false
 	// introspections: 2
+}
+
+// Start in a test: the server is listening when Start returns, a bad
+// fixture fails the test, and t.Cleanup closes the server. (Start needs the
+// test's t, so this example is compiled but not run; ExampleNew runs the same
+// server without t.)
+func ExampleStart() {
+	testOrders := func(t *testing.T) {
+		t.Parallel() // every test gets its own server: tokens, clock, journal
+		as := testkit.Start(t, testkit.WithFixtures("testdata/tokens.yaml"))
+		tok := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
+
+		// Point the service under test at as.IntrospectionURL() with
+		// as.ClientID() and as.ClientSecret(), then call it with tok.
+		as.Revoke(tok)
+		// ... the service must now refuse tok.
+		as.AssertIntrospected(t, tok, 2)
+	}
+	_ = testOrders
+}
+
+// AssertIntrospected checks the journal: how many times a token was asked
+// about. A resource server that caches answers should ask once. (Compiled,
+// not run: it reports through the test's t.)
+func ExampleServer_AssertIntrospected() {
+	testCache := func(t *testing.T) {
+		as := testkit.Start(t)
+		tok := as.AddToken(mockserver.Token{Sub: "alice", ExpiresIn: time.Hour})
+		start := as.Clock().Now()
+		// ... call the service under test twice with tok.
+		as.AssertIntrospected(t, tok, 1) // fails: introspections of "abcd…" = 2; want 1
+		as.AssertNotIntrospectedAfter(t, tok, start.Add(time.Second))
+	}
+	_ = testCache
 }
