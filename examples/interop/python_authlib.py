@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Drives introspectmock with Authlib (https://authlib.org), through both of
+its HTTP clients: requests (OAuth2Session) and httpx (OAuth2Client).
+
+RFC 8414 discovery validated by authlib's AuthorizationServerMetadata, a
+client_credentials token from fetch_token, introspect_token (RFC 7662) and
+revoke_token (RFC 7009), each with client_secret_basic and
+client_secret_post. run.sh sets IM_URL and IM_CA; see interop_common.py.
+"""
+
+import sys
+import time
+
+try:
+    import authlib
+    from authlib.integrations.httpx_client import OAuth2Client as HttpxClient
+    from authlib.integrations.requests_client import OAuth2Session as RequestsClient
+    from authlib.oauth2.rfc8414 import AuthorizationServerMetadata, get_well_known_url
+except ImportError as e:  # run.sh checks first; this is for a direct run
+    print(f"python_authlib: authlib is not installed ({e}); apt-get install python3-authlib python3-httpx",
+          file=sys.stderr)
+    sys.exit(3)
+
+from interop_common import (CA, CLIENT_ID, CLIENT_SECRET, INACTIVE, ODD_ID, ODD_SECRET, RS_ID, RS_SECRET, TLS,
+                            URL, admin, check, check_active_fixture, check_inactive, finish)
+
+print(f"authlib {authlib.__version__} against {URL}")
+VERIFY = CA if TLS else True
+
+
+def discover(make):
+    """RFC 8414 §3: the metadata at the well-known URL authlib derives."""
+    client = make()
+    url = get_well_known_url(URL, external=True)
+    check("discovery: URL", url == URL + "/.well-known/oauth-authorization-server", url)
+    resp = client.request("GET", url, withhold_token=True)
+    check("discovery: 200 JSON", resp.status_code == 200 and resp.headers["content-type"] == "application/json",
+          f"{resp.status_code} {resp.headers.get('content-type')}")
+    meta = AuthorizationServerMetadata(resp.json())
+    problems = []
+    for name in sorted(dir(meta)):
+        if name.startswith("validate_"):
+            try:
+                getattr(meta, name)()
+            except ValueError as e:
+                problems.append(f"{name}: {e}")
+    if not TLS:
+        # authlib demands https for issuer and endpoints (RFC 8414 §2);
+        # run.sh runs this script against a --tls server too, where they
+        # must validate.
+        problems = [p for p in problems if 'MUST use "https" scheme' not in p]
+    # RFC 8414 §2 makes response_types_supported REQUIRED; with no
+    # authorization endpoint the honest value is [] (SPEC MD-10), which
+    # authlib's truthiness check reads as missing. A known deviation.
+    known = 'validate_response_types_supported: "response_types_supported" is required'
+    check("discovery: response_types_supported is []", meta.get("response_types_supported") == [],
+          meta.get("response_types_supported"))
+    if known in problems:
+        problems.remove(known)
+        print("note discovery: authlib rejects response_types_supported [] (SPEC MD-10 deviation, expected)")
+    check("discovery: AuthorizationServerMetadata.validate", not problems, "; ".join(problems))
+    check("discovery: issuer", meta["issuer"] == URL, meta.get("issuer"))
+    oidc = client.request("GET", URL + "/.well-known/openid-configuration", withhold_token=True).json()
+    check("discovery: openid-configuration has the same issuer and endpoints",
+          all(oidc.get(k) == meta.get(k) for k in ("issuer", "token_endpoint", "introspection_endpoint",
+                                                     "revocation_endpoint", "jwks_uri")), oidc)
+    return meta
+
+
+def run(label, make):
+    meta = discover(lambda: make(None, None, None))
+    for method in ("client_secret_basic", "client_secret_post"):
+        what = f"{label}/{method}"
+
+        # client_credentials (RFC 6749 §4.4).
+        cc = make(CLIENT_ID, CLIENT_SECRET, method)
+        token = cc.fetch_token(meta["token_endpoint"], grant_type="client_credentials", scope="read")
+        check(f"{what}: fetch_token", token.get("token_type", "").lower() == "bearer" and token.get("access_token")
+              and token.get("expires_in") == 600 and "refresh_token" not in token, dict(token))
+        check(f"{what}: fetch_token expires_at", abs(token.get("expires_at", 0) - (time.time() + 600)) < 30,
+              token.get("expires_at"))
+        access = token["access_token"]
+
+        rs = make(RS_ID, RS_SECRET, method)
+        # introspect_token (RFC 7662) of the issued token.
+        resp = rs.introspect_token(meta["introspection_endpoint"], token=access, token_type_hint="access_token")
+        doc = resp.json()
+        check(f"{what}: introspect issued token", resp.status_code == 200 and doc.get("active") is True
+              and doc.get("client_id") == CLIENT_ID and doc.get("scope") == "read" and doc.get("iss") == URL
+              and type(doc.get("exp")) is int and doc.get("exp") - doc.get("iat", 0) == 600,
+              f"{resp.status_code} {resp.text}")
+        check(f"{what}: introspection headers", resp.headers.get("content-type") == "application/json"
+              and resp.headers.get("cache-control") == "no-store", dict(resp.headers))
+
+        resp = rs.introspect_token(meta["introspection_endpoint"], token="fx-active")
+        check(f"{what}: introspect fx-active status", resp.status_code == 200, resp.status_code)
+        check_active_fixture(f"{what}: fx-active", resp.json())
+        for tok in INACTIVE:
+            resp = rs.introspect_token(meta["introspection_endpoint"], token=tok)
+            check_inactive(f"{what}: introspect {tok} inactive", resp.status_code, resp.content)
+
+        # revoke_token (RFC 7009 §2.2): 200 and empty, then inactive.
+        resp = rs.revoke_token(meta["revocation_endpoint"], token=access, token_type_hint="access_token")
+        check(f"{what}: revoke_token", resp.status_code == 200 and resp.content == b"", f"{resp.status_code} {resp.text}")
+        resp = rs.introspect_token(meta["introspection_endpoint"], token=access)
+        check_inactive(f"{what}: revoked issued token inactive", resp.status_code, resp.content)
+        resp = rs.revoke_token(meta["revocation_endpoint"], token="no-such-token")
+        check(f"{what}: revoke unknown token", resp.status_code == 200 and resp.content == b"", resp.status_code)
+
+        # An issued token that expires (admin API) introspects inactive.
+        other = cc.fetch_token(meta["token_endpoint"], grant_type="client_credentials")["access_token"]
+        resp = rs.introspect_token(meta["introspection_endpoint"], token=other)
+        check(f"{what}: second issued token active", resp.json().get("active") is True, resp.text)
+        admin(f"/admin/tokens/{other}/expire")
+        resp = rs.introspect_token(meta["introspection_endpoint"], token=other)
+        check_inactive(f"{what}: expired issued token inactive", resp.status_code, resp.content)
+
+        # authlib's Basic does not form-encode (SPEC CA-3, PF-7).
+        odd = make(ODD_ID, ODD_SECRET, method)
+        resp = odd.introspect_token(meta["introspection_endpoint"], token="fx-active")
+        check(f"{what}: odd client id and secret", resp.status_code == 200 and resp.json().get("active") is True,
+              f"{resp.status_code} {resp.text}")
+
+        # Wrong secret: 401 invalid_client with a challenge (SPEC CA-9).
+        bad = make(RS_ID, "wrong", method)
+        resp = bad.introspect_token(meta["introspection_endpoint"], token="fx-active")
+        check(f"{what}: wrong secret", resp.status_code == 401 and resp.json().get("error") == "invalid_client"
+              and "WWW-Authenticate" in resp.headers, f"{resp.status_code} {resp.text}")
+        try:
+            make(CLIENT_ID, "wrong", method).fetch_token(meta["token_endpoint"], grant_type="client_credentials")
+            check(f"{what}: fetch_token with a wrong secret raises", False, "no error")
+        except Exception as e:  # authlib raises OAuthError from the error JSON
+            check(f"{what}: fetch_token with a wrong secret raises invalid_client",
+                  getattr(e, "error", "") == "invalid_client", repr(e))
+
+
+def requests_client(cid, secret, method):
+    s = RequestsClient(client_id=cid, client_secret=secret, token_endpoint_auth_method=method,
+                       revocation_endpoint_auth_method=method)
+    s.verify = VERIFY
+    # requests lets REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE override
+    # Session.verify; the CA of the --tls server must win.
+    s.trust_env = False
+    return s
+
+
+def httpx_client(cid, secret, method):
+    return HttpxClient(client_id=cid, client_secret=secret, token_endpoint_auth_method=method,
+                       revocation_endpoint_auth_method=method, verify=VERIFY)
+
+
+run("requests", requests_client)
+run("httpx", httpx_client)
+finish("python_authlib")
