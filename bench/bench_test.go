@@ -187,9 +187,12 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(500 * time.Millisecond)
-	if answered.Load() == 0 {
-		t.Fatal("no answer under load before SIGTERM")
+	// Under load: wait for answers, not for a fixed time (a busy machine
+	// may take long), but well within the slow request's --read-timeout.
+	for deadline := time.Now().Add(5 * time.Second); answered.Load() < 64; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d answers within 5s of load before SIGTERM; want 64", answered.Load())
+		}
 	}
 	t0 := time.Now()
 	sigSent.Store(true)
@@ -206,9 +209,12 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 		t.Errorf("request in flight at SIGTERM: %d %s, %v; want its 200 answer", status, body, err)
 	}
 
+	// Exit status 0 means the shutdown finished within --shutdown-timeout
+	// (past it, the server closes what is left and exits 1); the bound on
+	// the whole exit only catches a hang, with room for a busy machine.
 	select {
 	case <-p.done:
-	case <-time.After(shutdownTimeout + 2*time.Second):
+	case <-time.After(shutdownTimeout + 10*time.Second):
 		t.Fatalf("still running %v after SIGTERM\n%s", time.Since(t0), p.output)
 	}
 	took := time.Since(t0)
@@ -216,8 +222,8 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	if p.waitErr != nil {
 		t.Errorf("exit after SIGTERM: %v\n%s", p.waitErr, p.output)
 	}
-	if took > shutdownTimeout+time.Second {
-		t.Errorf("exited %v after SIGTERM; want within --shutdown-timeout %v", took, shutdownTimeout)
+	if took > shutdownTimeout+5*time.Second {
+		t.Errorf("exited %v after SIGTERM; want within --shutdown-timeout %v (and the process exit)", took, shutdownTimeout)
 	}
 	if partial.Load() > 0 || wrong.Load() > 0 {
 		t.Errorf("under load at SIGTERM: %d answers cut off midway, %d wrong (of %d)", partial.Load(), wrong.Load(), answered.Load())

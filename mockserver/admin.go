@@ -51,11 +51,7 @@ func (s *Server) serveAdmin(ns *Namespace, w http.ResponseWriter, r *http.Reques
 			slog.String("namespace", ns.name), slog.String("method", r.Method),
 			slog.String("route", a.route), slog.Int("status", a.c.status))
 	}()
-	if !s.cfg.admin {
-		a.fail(http.StatusNotFound, "not_found", "the admin API is disabled")
-		return
-	}
-	if s.adminTokenSum != nil && !a.authorized() {
+	if !a.open() {
 		return
 	}
 	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/admin")
@@ -73,6 +69,31 @@ func (s *Server) serveAdmin(ns *Namespace, w http.ResponseWriter, r *http.Reques
 		segs[i] = v
 	}
 	a.dispatch(segs)
+}
+
+// open reports whether the admin request may be served: the admin API is
+// on and, with an admin token, the request carries it. Otherwise it
+// answers 404 or 401.
+func (a *adminReq) open() bool {
+	if !a.s.cfg.admin {
+		a.fail(http.StatusNotFound, "not_found", "the admin API is disabled")
+		return false
+	}
+	return a.s.adminTokenSum == nil || a.authorized()
+}
+
+// adminOpen is adminReq.open for a request to the admin API of the
+// namespace called name, before the namespace is resolved: ServeHTTP
+// calls it first, so that a refused request makes no namespace.
+func (s *Server) adminOpen(w http.ResponseWriter, r *http.Request, name string) bool {
+	a := &adminReq{s: s, w: w, r: r, route: "?"}
+	if a.open() {
+		return true
+	}
+	s.logger.LogAttrs(r.Context(), slog.LevelDebug, "admin",
+		slog.String("namespace", clipName(name)), slog.String("method", r.Method),
+		slog.String("route", a.route), slog.Int("status", a.c.status))
+	return false
 }
 
 // authorized checks the admin token in constant time (the SHA-256 sums are
@@ -137,11 +158,14 @@ func (a *adminReq) dispatch(segs []string) {
 			http.MethodGet:    a.listCalls,
 			http.MethodDelete: func() { a.ns.ClearCalls(); a.noContent() },
 		})
+	case n == 1 && at(0) == "journal":
+		a.route = "journal"
+		a.methods(map[string]func(){http.MethodGet: a.writeJournal, http.MethodPut: a.setJournal})
 	case n == 1 && at(0) == "faults":
 		a.route = "faults"
 		a.methods(map[string]func(){
 			http.MethodPost:   a.failNext,
-			http.MethodDelete: func() { a.ns.FailNext(0, Fault{}); a.noContent() },
+			http.MethodDelete: func() { a.ns.clearFaults(); a.noContent() },
 		})
 	case n == 1 && at(0) == "reset":
 		a.route = "reset"
@@ -183,7 +207,7 @@ func (a *adminReq) methods(h map[string]func()) {
 }
 
 func (a *adminReq) fail(status int, code, desc string) {
-	a.s.writeError(a.w, &a.c, &oauthError{status: status, code: code, desc: descReplacer.Replace(desc)})
+	a.s.writeError(a.w, &a.c, &oauthError{status: status, code: code, desc: desc}) // made safe by writeError (SPEC ER-1)
 }
 
 // failErr answers an error of the Namespace API: 404 for ErrNotFound, 409
@@ -199,11 +223,6 @@ func (a *adminReq) failErr(err error) {
 		a.fail(http.StatusBadRequest, "invalid_request", desc)
 	}
 }
-
-// descReplacer makes a message fit for an error_description (SPEC ER-1):
-// on one line (the lines of a fixtures ErrorList joined by "; "), with '
-// for " and ... for ….
-var descReplacer = strings.NewReplacer("\n", "; ", `"`, "'", `\`, "/", "…", "...")
 
 func (a *adminReq) writeJSON(status int, v any) {
 	var buf bytes.Buffer
@@ -498,6 +517,10 @@ func (a *adminReq) clock(action string) {
 			a.fail(http.StatusBadRequest, "invalid_request", "by: invalid duration "+quote(*in.By)+` (want a duration such as "2h" or "-30s")`)
 			return
 		}
+		if !inRFC3339Range(c.Now().Add(d)) {
+			a.fail(http.StatusBadRequest, "invalid_request", "by: "+quote(*in.By)+" would move the clock out of the years 0000 to 9999")
+			return
+		}
 		c.Advance(d)
 	case "set":
 		var in struct {
@@ -515,9 +538,21 @@ func (a *adminReq) clock(action string) {
 			a.fail(http.StatusBadRequest, "invalid_request", "time: invalid RFC 3339 time "+quote(*in.Time))
 			return
 		}
+		if !inRFC3339Range(t) {
+			a.fail(http.StatusBadRequest, "invalid_request", "time: "+quote(*in.Time)+" is out of the years 0000 to 9999 in UTC")
+			return
+		}
 		c.Set(t)
 	}
 	a.writeClock()
+}
+
+// inRFC3339Range reports whether t is in the years 0000 to 9999 (UTC),
+// which RFC 3339 can write: the clock answers and the journal's call times
+// must encode (SPEC ER-4).
+func inRFC3339Range(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
 }
 
 // quote quotes s for an error_description, which may not hold '"' (SPEC
@@ -545,21 +580,56 @@ func (a *adminReq) listCalls() {
 	a.writeJSON(http.StatusOK, out)
 }
 
-// failNext handles "POST /admin/faults": {"count":2,"respond":{…}}.
+// journalJSON describes a namespace's journal: how many calls it keeps at
+// most, and how many it holds.
+type journalJSON struct {
+	Size int `json:"size"`
+	Kept int `json:"kept"`
+}
+
+// writeJournal handles "GET /admin/journal" and ends "PUT /admin/journal".
+func (a *adminReq) writeJournal() {
+	size, kept := a.ns.journal.stats()
+	a.writeJSON(http.StatusOK, journalJSON{Size: size, Kept: kept})
+}
+
+// setJournal handles "PUT /admin/journal": {"size":N} keeps the latest N
+// calls from now on (0 none), dropping the oldest beyond N.
+func (a *adminReq) setJournal() {
+	var in struct {
+		Size *int `json:"size"`
+	}
+	if !a.decode(&in) {
+		return
+	}
+	if in.Size == nil || *in.Size < 0 {
+		a.fail(http.StatusBadRequest, "invalid_request", "size is required, the number of calls to keep (0 or more)")
+		return
+	}
+	_ = a.ns.SetJournalSize(*in.Size) // not negative
+	a.writeJournal()
+}
+
+// failNext handles "POST /admin/faults":
+// {"count":2,"respond":{…},"endpoint":"revoke"}; endpoint defaults to
+// introspect, and a count of 0 cancels that endpoint's faults.
 func (a *adminReq) failNext() {
 	data, ok := a.body()
 	if !ok {
 		return
 	}
-	n, f, err := fixtures.ParseFailNext("body", data)
-	if err == nil {
-		err = checkFault(&f)
-	}
+	o, err := fixtures.ParseFaultOrder("body", data)
 	if err != nil {
 		a.failErr(err)
 		return
 	}
-	a.ns.FailNext(n, f)
+	if o.Endpoint == "" {
+		o.Endpoint = EndpointIntrospect
+	}
+	if err := a.ns.failNextAt(o.Endpoint, o.Count, o.Respond); err != nil {
+		a.fail(http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
 	a.noContent()
 }
 

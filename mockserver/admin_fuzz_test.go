@@ -26,6 +26,7 @@ func FuzzAdminAPI(f *testing.F) {
 		{"POST", "clock/advance", `{"by":"-2h"}`},
 		{"POST", "clock/set", `{"time":"2030-01-02T15:04:05Z"}`},
 		{"POST", "faults", `{"count":3,"respond":{"malformed":"html"}}`},
+		{"POST", "faults", `{"count":1,"endpoint":"revoke","respond":{"status":503,"retry_after":"2s"}}`},
 		{"POST", "clients", `{"client_id":"c","client_secret":"s"}`},
 		{"GET", "calls?endpoint=introspect&token=%ff", ``},
 		{"PUT", "namespaces/x", ``},
@@ -66,6 +67,14 @@ func FuzzAdminAPI(f *testing.F) {
 			}
 			if ct := w.Header().Get("Content-Type"); ct != "application/json" || !json.Valid(w.Body.Bytes()) {
 				t.Fatalf("%s %s %q: %d %q %s", method, u, body, w.Code, ct, w.Body)
+			}
+			var e struct {
+				Desc string `json:"error_description"`
+			}
+			if w.Code >= 400 && json.Unmarshal(w.Body.Bytes(), &e) == nil && strings.ContainsFunc(e.Desc, func(r rune) bool {
+				return r < 0x20 || r > 0x7e || r == '"' || r == '\\'
+			}) {
+				t.Fatalf("ER-1: %s %s %q: error_description %q", method, u, body, e.Desc)
 			}
 		}
 		if srv.TokenCount() > 900 {

@@ -89,7 +89,7 @@ type StubRequest struct {
 	Token         string
 	TokenTypeHint string
 	ClientID      string // the caller; "" for anonymous and fixture-bearer callers
-	AuthMethod    string // "basic", "post", "bearer" or "none"
+	AuthMethod    string // "basic", "post", "bearer", "private_key_jwt" or "none"
 	Now           time.Time
 }
 

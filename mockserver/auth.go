@@ -37,7 +37,7 @@ type endpointKind int
 const (
 	forIntrospect endpointKind = iota // any method; needs the right to introspect
 	forRevoke                         // any method; a public client may send client_id alone
-	forToken                          // client_secret_basic or client_secret_post only
+	forToken                          // client_secret_basic, client_secret_post or private_key_jwt
 )
 
 // caller is an authenticated caller.
@@ -77,6 +77,13 @@ func authenticate(ns *Namespace, st *state, r *http.Request, f *form, now time.T
 		return caller{method: authNone}, errInvalidRequest("client_id sent with a bearer token")
 	}
 
+	if f.clientAssertion != "" || f.clientAssertionType != "" {
+		if scheme != "" || f.clientSecret != "" {
+			return caller{method: authPrivateKeyJWT}, errInvalidRequest("more than one client authentication method")
+		}
+		return authAssertion(ns, st, r, f, now, kind) // SPEC CA-12
+	}
+
 	switch {
 	case basic:
 		return authBasicCreds(st, strings.TrimSpace(creds), f.clientID, kind)
@@ -99,7 +106,7 @@ func authenticate(ns *Namespace, st *state, r *http.Request, f *form, now time.T
 		// SPEC CA-7: client_id alone does not authenticate, except for a
 		// registered public client at the revocation endpoint (SPEC RV-2).
 		cl := st.clients[f.clientID]
-		if kind == forRevoke && cl != nil && cl.secret == "" {
+		if kind == forRevoke && cl != nil && cl.public() {
 			return caller{method: authNone, clientID: cl.id, client: cl}, nil
 		}
 		if st.allowAnonymous && kind != forToken {

@@ -7,15 +7,27 @@ import (
 	"time"
 )
 
-// Endpoint names of a call, as Call.Endpoint reports them.
+// Endpoint names, as Call.Endpoint reports them (and the admin API's
+// ?endpoint= filter takes them). FailNextAt takes the first three.
 const (
-	endpointIntrospect = "introspect"
-	endpointRevoke     = "revoke"
-	endpointToken      = "token"
-	endpointMetadata   = "discovery"
-	endpointJWKS       = "jwks"
-	endpointHealth     = "healthz"
-	endpointUnknown    = "other" // no route matched
+	EndpointIntrospect = "introspect" // POST /introspect (RFC 7662)
+	EndpointRevoke     = "revoke"     // POST /revoke (RFC 7009)
+	EndpointToken      = "token"      // POST /token (client_credentials)
+	EndpointDiscovery  = "discovery"  // the /.well-known/ metadata documents
+	EndpointJWKS       = "jwks"       // GET /jwks
+	EndpointHealth     = "healthz"    // GET /healthz
+	EndpointOther      = "other"      // no route matched
+)
+
+// Short names of the Endpoint constants, used throughout the package.
+const (
+	endpointIntrospect = EndpointIntrospect
+	endpointRevoke     = EndpointRevoke
+	endpointToken      = EndpointToken
+	endpointMetadata   = EndpointDiscovery
+	endpointJWKS       = EndpointJWKS
+	endpointHealth     = EndpointHealth
+	endpointUnknown    = EndpointOther
 )
 
 // call is what the server records of one request while serving it; record
@@ -70,7 +82,7 @@ func (s *Server) record(ctx context.Context, ns *Namespace, c *call) {
 		}
 		s.logger.LogAttrs(ctx, slog.LevelDebug, "call", attrs...)
 	}
-	if ns.journal.size > 0 {
+	if ns.journal.enabled() {
 		ns.journal.add(Call{
 			Time:          c.time,
 			Namespace:     ns.name,

@@ -29,11 +29,15 @@ type VirtualClock struct {
 	st   atomic.Pointer[clockState]
 }
 
-// clockState is one immutable reading rule of a VirtualClock.
+// clockState is one immutable reading rule of a VirtualClock. A running
+// clock that was moved reads at plus the base clock's time elapsed since
+// base, not base time plus an offset: an offset (a Duration) cannot reach
+// times more than 292 years away and would wrap or saturate silently.
 type clockState struct {
 	frozen bool
-	at     time.Time     // the frozen instant
-	offset time.Duration // added to the base clock while running
+	moved  bool      // running, and set, advanced or resumed: read at + elapsed since base
+	at     time.Time // the frozen instant; for a moved clock, its time at base
+	base   time.Time // the base clock's reading when a moved clock showed at
 }
 
 var runningState = &clockState{}
@@ -69,10 +73,10 @@ func (c *VirtualClock) Now() time.Time {
 	switch {
 	case s.frozen:
 		return s.at
-	case s.offset == 0:
+	case !s.moved:
 		return c.baseNow()
 	default:
-		return c.baseNow().Add(s.offset)
+		return s.at.Add(c.baseNow().Sub(s.base))
 	}
 }
 
@@ -96,7 +100,7 @@ func (c *VirtualClock) Resume() {
 	if !s.frozen {
 		return
 	}
-	c.st.Store(&clockState{offset: s.at.Sub(c.baseNow())})
+	c.st.Store(&clockState{moved: true, at: s.at, base: c.baseNow()})
 }
 
 // Advance moves the clock by d, frozen or running. A negative d moves it
@@ -105,11 +109,15 @@ func (c *VirtualClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.state()
-	if s.frozen {
+	switch {
+	case s.frozen:
 		c.st.Store(&clockState{frozen: true, at: s.at.Add(d)})
-		return
+	case s.moved:
+		c.st.Store(&clockState{moved: true, at: s.at.Add(d), base: s.base})
+	default:
+		b := c.baseNow()
+		c.st.Store(&clockState{moved: true, at: b.Round(0).Add(d), base: b})
 	}
-	c.st.Store(&clockState{offset: s.offset + d})
 }
 
 // Set jumps to t. A frozen clock stays frozen at t; a running one runs on
@@ -121,7 +129,7 @@ func (c *VirtualClock) Set(t time.Time) {
 		c.st.Store(&clockState{frozen: true, at: t.Round(0)})
 		return
 	}
-	c.st.Store(&clockState{offset: t.Sub(c.baseNow())})
+	c.st.Store(&clockState{moved: true, at: t.Round(0), base: c.baseNow()})
 }
 
 // Frozen reports whether the clock stands still.

@@ -14,22 +14,45 @@
 //	POST /revoke                                   RFC 7009
 //	POST /token                                    client_credentials only
 //	GET  /.well-known/oauth-authorization-server   RFC 8414 (+ /.well-known/oauth-authorization-server/{issuer path})
-//	GET  /.well-known/openid-configuration         same members plus subject_types_supported
-//	GET  /jwks                                     RSA signing key (jwks_uri)
+//	GET  /.well-known/openid-configuration         same members plus subject_types_supported, id_token_signing_alg_values_supported
+//	GET  /jwks                                     RSA signing key (jwks_uri), listed for RS256 and PS256
 //	GET  /healthz                                  {"status":"ok"} (root only)
 //	     /admin/...                                admin API, when enabled (WithAdmin)
 //
-// Every answer is application/json, errors included; unknown paths are 404
-// and wrong methods 405 with an Allow header. Token state (revoked, nbf,
+// Every answer is application/json, errors included, except the JWT
+// introspection answers below; unknown paths are 404 and wrong methods 405
+// with an Allow header. Token state (revoked, nbf,
 // exp) is judged on every request against the namespace's clock.
 //
 // Callers of /introspect and /revoke authenticate with client_secret_basic
 // (form-encoded as RFC 6749 §2.3.1 says, or raw), client_secret_post, or a
 // bearer token: a fixture bearer, or a token issued at /token to a client
 // allowed to introspect. Fixtures may allow anonymous callers. /token takes
-// client_secret_basic and client_secret_post only. A client whose Scopes is
+// client_secret_basic and client_secret_post. Clients with keys (fixture
+// jwks) may use private_key_jwt at every endpoint (RFC 7523): a JWS signed
+// RS256, PS256 or ES256 with iss = sub = client_id, aud the issuer, the
+// token endpoint URL or the endpoint's URL, exp after the namespace clock's
+// now; a jti is single-use in its namespace while the assertion is valid. A client whose Scopes is
 // an explicit empty list (YAML `scopes: []`) is introspect-only: /token
 // answers it 400 unauthorized_client.
+//
+// # JWT introspection responses
+//
+// An introspection whose Accept names application/token-introspection+jwt
+// (q > 0, not below application/json's) is answered with a signed JWT
+// (RFC 9701), Content-Type application/token-introspection+jwt: header typ
+// token-introspection+jwt, alg RS256 (or the client's
+// introspection_signed_response_alg, PS256), kid of the jwks_uri entry;
+// claims iss (the namespace's issuer), aud (the caller's client_id), iat
+// (the namespace clock's now) and token_introspection, the JSON answer
+// byte for byte ({"active":false} for inactive tokens). A client with
+// introspection_encrypted_response_alg gets it encrypted to its jwks key
+// (RSA-OAEP-256, A128CBC-HS256 or A256GCM; a Nested JWT, cty JWT). The
+// JWT needs a caller with a client_id: without credentials the answer is
+// 400 invalid_request (allow_anonymous too), a fixture bearer 400, a
+// bearer token issued at /token speaks for its client; failed credentials
+// stay 401. Faults and scripts apply as to JSON answers; fault answers
+// stay as they are. WithJWTIntrospection(false) turns it off.
 //
 // Without a configured issuer, the issuer is derived from each request:
 // https when it came over TLS, else http, and its Host header. Forwarding
@@ -50,7 +73,7 @@
 // # What answers an introspection
 //
 // For an authenticated introspection of a token, in this order: a pending
-// FailNext fault; the stub (SetStub), unless it passes; the token's script;
+// FailNext fault (FailNextAt faults revocation and /token calls too); the stub (SetStub), unless it passes; the token's script;
 // the stored state (revoked, nbf, exp). Each authenticated introspection
 // of a stored token counts once, atomically, as that token's call n
 // (1-based). A script step matches when its trigger holds: on_call == n,
@@ -69,8 +92,10 @@
 // # Journal
 //
 // Each namespace keeps its latest calls to the protocol endpoints in a
-// ring (WithJournalSize, default 10000): time by its clock, endpoint,
-// caller, auth method, token, hint, status, answer, fault. Admin API
+// ring (WithJournalSize, default 10000; SetJournalSize and the admin API
+// change one namespace's), allocated as calls come: time by its clock,
+// endpoint, caller, auth method, token, hint, status, answer, fault. A
+// call takes about 200 bytes plus its token (cut to 4 KiB). Admin API
 // requests are not journaled, so counts of introspections are exact.
 // Tokens are redacted wherever calls are printed (Call.String,
 // Call.LogValue) and never logged; secrets are never kept.
@@ -90,7 +115,7 @@
 //	DELETE /admin/tokens/{token}           204 | 404
 //	POST   /admin/tokens/{token}/revoke    204 | 404
 //	POST   /admin/tokens/{token}/expire    204 | 404
-//	PUT    /admin/tokens/{token}/script    {"script":[steps]} → 204 | 400 | 404
+//	PUT    /admin/tokens/{token}/script    {"script":[steps]} ([] removes it; no body is 400) → 204 | 400 | 404
 //	POST   /admin/clients                  one client object → 201 | 409
 //	GET    /admin/clock                    {"now":"RFC 3339","frozen":false}
 //	POST   /admin/clock/freeze|resume      → 200 clock
@@ -98,8 +123,11 @@
 //	POST   /admin/clock/set                {"time":"2030-01-02T15:04:05Z"} → 200 clock
 //	GET    /admin/calls[?endpoint=&token=] {"calls":[Call…]}
 //	DELETE /admin/calls                    204
-//	POST   /admin/faults                   {"count":2,"respond":{"status":503}} → 204
-//	DELETE /admin/faults                   204
+//	GET    /admin/journal                  {"size":10000,"kept":42}
+//	PUT    /admin/journal                  {"size":N} → 200 journal (keeps the latest N calls) | 400
+//	POST   /admin/faults                   {"count":2,"respond":{"status":503},"endpoint":"revoke"} → 204 (FailNextAt;
+//	                                       endpoint introspect by default, or token; count 0 cancels)
+//	DELETE /admin/faults                   204 (every endpoint's faults cancelled)
 //	POST   /admin/reset                    204
 //	GET    /admin/namespaces               {"namespaces":[…]} (root only)
 //	PUT    /admin/namespaces/{name}        201 made | 200 existed (root only)

@@ -3,6 +3,7 @@ package mockserver
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -30,6 +31,87 @@ func (s *Server) playFault(ns *Namespace, w http.ResponseWriter, r *http.Request
 		return false
 	}
 	return true
+}
+
+// faultEndpoints are the endpoints FailNextAt takes, in the order of
+// Namespace.faults.
+var faultEndpoints = [...]string{EndpointIntrospect, EndpointRevoke, EndpointToken}
+
+// Slots of Namespace.faults.
+const (
+	slotIntrospect = iota
+	slotRevoke
+	slotToken
+)
+
+// faultSlot returns the slot of endpoint in Namespace.faults, or -1 when
+// FailNextAt does not take it.
+func faultSlot(endpoint string) int {
+	for i, e := range faultEndpoints {
+		if e == endpoint {
+			return i
+		}
+	}
+	return -1
+}
+
+// FailNextAt makes the next count authenticated calls to endpoint
+// (EndpointIntrospect, EndpointRevoke or EndpointToken) in the namespace
+// play f instead of their answer, replacing the faults still pending
+// there; a count ≤ 0 cancels them. Other endpoints' faults are left as
+// they are. A faulted call does nothing but play f: a revocation that
+// answers 503 (SPEC RV-7) or drops the connection leaves the token as it
+// was, and a faulted /token call issues no token. A bare Delay only slows
+// the call, which then does its work and answers as usual.
+//
+// At introspection, f is played as FailNext says. At revoke and token,
+// Malformed is refused: those answers have no introspection body to
+// break. An unknown endpoint, or a fault fixtures would refuse (see Step),
+// is a programming error: FailNextAt panics.
+func (ns *Namespace) FailNextAt(endpoint string, count int, f Fault) {
+	if err := ns.failNextAt(endpoint, count, f); err != nil {
+		panic("mockserver: FailNextAt: " + err.Error())
+	}
+}
+
+// failNextAt is FailNextAt returning its error instead of panicking;
+// nothing changes on error.
+func (ns *Namespace) failNextAt(endpoint string, count int, f Fault) error {
+	slot := faultSlot(endpoint)
+	if slot < 0 {
+		return fmt.Errorf("endpoint: unknown endpoint %s (want %s, %s or %s)", quote(endpoint),
+			EndpointIntrospect, EndpointRevoke, EndpointToken)
+	}
+	if count <= 0 {
+		ns.faults[slot].Store(nil)
+		return nil
+	}
+	if err := checkFault(&f); err != nil {
+		return err
+	}
+	if f.Malformed != "" && slot != slotIntrospect {
+		return fmt.Errorf("respond.malformed: malformed breaks an introspection answer; at %s use status, delay or drop", endpoint)
+	}
+	p := &pendingFaults{f: f, desc: describeFault(&f)}
+	p.left.Store(int64(count))
+	ns.faults[slot].Store(p)
+	return nil
+}
+
+// clearFaults cancels the pending faults of every endpoint.
+func (ns *Namespace) clearFaults() {
+	for i := range ns.faults {
+		ns.faults[i].Store(nil)
+	}
+}
+
+// takeFault consumes one pending fault of the endpoint in slot and returns
+// it; nil when none is pending.
+func (ns *Namespace) takeFault(slot int) *pendingFaults {
+	if p := ns.faults[slot].Load(); p != nil && p.take() {
+		return p
+	}
+	return nil
 }
 
 // sleep waits d or until ctx is done; it reports whether d passed.

@@ -22,11 +22,15 @@ type form struct {
 	clientSecret string
 	grantType    string
 	scope        string
+	// client_assertion and client_assertion_type (private_key_jwt, RFC 7523 §2.2)
+	clientAssertion     string
+	clientAssertionType string
 }
 
-// readForm reads the application/x-www-form-urlencoded body of r. The URL
-// query is never read: parameters there do not count (SPEC CA-4).
-func (s *Server) readForm(w http.ResponseWriter, r *http.Request) (form, *oauthError) {
+// readForm reads the application/x-www-form-urlencoded body of r for the
+// endpoint kind. The URL query is never read: parameters there do not
+// count (SPEC CA-4).
+func (s *Server) readForm(w http.ResponseWriter, r *http.Request, kind endpointKind) (form, *oauthError) {
 	if err := checkFormType(r.Header.Get("Content-Type")); err != nil {
 		return form{}, err
 	}
@@ -53,7 +57,7 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request) (form, *oauthE
 			return form{}, errInvalidRequest("cannot read the request body")
 		}
 	}
-	return parseForm(buf.String())
+	return parseForm(buf.String(), kind)
 }
 
 // checkFormType accepts application/x-www-form-urlencoded with any
@@ -70,10 +74,13 @@ func checkFormType(ct string) *oauthError {
 	return nil
 }
 
-// parseForm parses a form body. Broken percent-encoding anywhere is an
-// error (SPEC IQ-7), and so is a known parameter given twice with a value
-// (RFC 6749 §3.2; SPEC IQ-3, TE-1).
-func parseForm(body string) (form, *oauthError) {
+// parseForm parses a form body for the endpoint kind. Broken
+// percent-encoding anywhere is an error (SPEC IQ-7), and so is a parameter
+// the endpoint reads given twice with a value (RFC 6749 §3.2; SPEC IQ-3,
+// TE-1). Parameters of the other endpoints are unknown here and ignored,
+// repeated or not: scope and grant_type at /introspect and /revoke, token
+// and token_type_hint at /token (SPEC IQ-5).
+func parseForm(body string, kind endpointKind) (form, *oauthError) {
 	var f form
 	for body != "" {
 		var pair string
@@ -104,7 +111,12 @@ func parseForm(body string) (form, *oauthError) {
 			dst = &f.grantType
 		case "scope":
 			dst = &f.scope
-		default:
+		case "client_assertion":
+			dst = &f.clientAssertion
+		case "client_assertion_type":
+			dst = &f.clientAssertionType
+		}
+		if dst == nil || !reads(kind, key) {
 			continue // SPEC IQ-5
 		}
 		if value == "" {
@@ -116,6 +128,18 @@ func parseForm(body string) (form, *oauthError) {
 		*dst = value
 	}
 	return f, nil
+}
+
+// reads reports whether the endpoint kind reads the known parameter key;
+// the others' parameters are unknown to it (SPEC IQ-5).
+func reads(kind endpointKind, key string) bool {
+	switch key {
+	case "token", "token_type_hint":
+		return kind != forToken
+	case "grant_type", "scope":
+		return kind == forToken
+	}
+	return true // client_id, client_secret, client_assertion, client_assertion_type
 }
 
 // unescape decodes one form-encoded key or value ('+' is a space),

@@ -14,7 +14,7 @@ import (
 // (its first matching respond step, else its last matching state step
 // over the stored state), the store.
 func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
-	f, err := s.readForm(w, r)
+	f, err := s.readForm(w, r, forIntrospect)
 	if err != nil {
 		s.writeError(w, c, err)
 		return
@@ -30,6 +30,7 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 	ns.mu.RLock()
 	st := ns.state()
 	who, err := authenticate(ns, st, r, &f, c.time, forIntrospect)
+	jt, err := s.jwtTargetFor(ns, st, r, &f, who, err) // non-nil: answer with a JWT (RFC 9701)
 	if err == nil && f.token != "" {
 		if e := ns.tokens[f.token]; e != nil {
 			n := e.calls.Add(1) // exactly once per authenticated introspection
@@ -58,7 +59,7 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 		return
 	}
 
-	if p := ns.failNext.Load(); p != nil && p.take() {
+	if p := ns.takeFault(slotIntrospect); p != nil {
 		fault, faultDesc = &p.f, p.desc
 	} else if stub := ns.stub.Load(); stub != nil {
 		if a, ok := (*stub)(StubRequest{Token: f.token, TokenTypeHint: f.hint, ClientID: who.clientID,
@@ -84,6 +85,10 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 		if !s.playFault(ns, w, r, c, fault, active, body) {
 			return
 		}
+	}
+	if jt != nil {
+		s.writeJWTIntrospection(ns, w, r, c, jt, active, body)
+		return
 	}
 	s.writeIntrospection(ns, w, r, c, active, body)
 }
@@ -136,21 +141,24 @@ func (p *pendingFaults) take() bool {
 
 // handleRevoke handles the "POST /revoke" route (RFC 7009). Known tokens
 // are revoked; unknown ones are fine too: 200 with an empty body (SPEC
-// RV-3). The hint is recorded and otherwise ignored (SPEC RV-4).
+// RV-3). The hint is recorded and otherwise ignored (SPEC RV-4). A
+// FailNextAt fault plays instead, and then nothing is revoked (SPEC RV-7)
+// unless it is a bare delay.
 func (s *Server) handleRevoke(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
-	f, err := s.readForm(w, r)
+	f, err := s.readForm(w, r, forRevoke)
 	if err != nil {
 		s.writeError(w, c, err)
 		return
 	}
 	c.token, c.hint = f.token, f.hint
 
+	var fault *pendingFaults
 	ns.mu.Lock()
 	st := ns.state()
 	who, err := authenticate(ns, st, r, &f, c.time, forRevoke)
 	if err == nil && f.token != "" {
-		if e := ns.tokens[f.token]; e != nil {
-			e.revoked = true
+		if fault = ns.takeFault(slotRevoke); fault == nil {
+			ns.revokeLocked(f.token)
 		}
 	}
 	ns.mu.Unlock()
@@ -159,9 +167,27 @@ func (s *Server) handleRevoke(ns *Namespace, w http.ResponseWriter, r *http.Requ
 	switch {
 	case err != nil:
 		s.writeError(w, c, err)
+		return
 	case f.token == "":
 		s.writeError(w, c, errInvalidRequest("token is required"))
-	default:
-		s.writeJSON(w, c, http.StatusOK, nil, true)
+		return
+	}
+	if fault != nil {
+		c.fault = fault.desc
+		if !s.playFault(ns, w, r, c, &fault.f, false, activeBody{}) {
+			return
+		}
+		ns.mu.Lock() // a bare delay: revoke after it, as a slow server would
+		ns.revokeLocked(f.token)
+		ns.mu.Unlock()
+	}
+	s.writeJSON(w, c, http.StatusOK, nil, true)
+}
+
+// revokeLocked revokes the token, if the namespace holds it. ns.mu must be
+// held for writing.
+func (ns *Namespace) revokeLocked(token string) {
+	if e := ns.tokens[token]; e != nil {
+		e.revoked = true
 	}
 }

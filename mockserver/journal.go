@@ -3,9 +3,11 @@ package mockserver
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -31,7 +33,7 @@ type Call struct {
 	// bearer callers.
 	ClientID string `json:"client_id"`
 	// AuthMethod is how the caller authenticated or tried to: "basic",
-	// "post", "bearer" or "none".
+	// "post", "bearer", "private_key_jwt" or "none".
 	AuthMethod string `json:"auth_method"`
 	// Token is the token parameter ("" if none); at /token, the token
 	// issued. Tokens over 4 KiB are kept cut to their first 4 KiB.
@@ -128,35 +130,50 @@ func Redact(token string) string {
 	return head + "…"
 }
 
-// journal is a namespace's ring of the latest calls.
+// journal is a namespace's ring of the latest calls. Its slice grows on
+// demand, never past size: a namespace with few calls holds few.
 type journal struct {
-	mu    sync.Mutex // guards calls and next
-	size  int        // capacity; 0 keeps nothing
-	calls []Call     // grows to size, then wraps
-	next  int        // where the next call goes once full
+	mu    sync.Mutex   // guards calls and next, and orders writes of size
+	size  atomic.Int64 // capacity; 0 keeps nothing. Read without mu by enabled.
+	calls []Call       // grows to size, then wraps
+	next  int          // where the next call goes once full
 }
 
+// enabled reports whether the journal keeps calls, so that a caller can
+// skip building one.
+func (j *journal) enabled() bool { return j.size.Load() > 0 }
+
 func (j *journal) add(c Call) {
-	if j.size == 0 {
-		return
-	}
 	j.mu.Lock()
-	if len(j.calls) < j.size {
+	defer j.mu.Unlock()
+	size := int(j.size.Load())
+	switch {
+	case size == 0:
+	case len(j.calls) < size:
+		if len(j.calls) == cap(j.calls) {
+			// Double, as append would, but never past size.
+			grown := make([]Call, len(j.calls), min(size, max(16, 2*cap(j.calls))))
+			copy(grown, j.calls)
+			j.calls = grown
+		}
 		j.calls = append(j.calls, c)
-	} else {
+	default:
 		j.calls[j.next] = c
 		j.next++
-		if j.next == j.size {
+		if j.next == size {
 			j.next = 0
 		}
 	}
-	j.mu.Unlock()
 }
 
 // list returns the calls, oldest first.
 func (j *journal) list() []Call {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	return j.listLocked()
+}
+
+func (j *journal) listLocked() []Call {
 	out := make([]Call, 0, len(j.calls))
 	out = append(out, j.calls[j.next:]...)
 	return append(out, j.calls[:j.next]...)
@@ -166,6 +183,32 @@ func (j *journal) clear() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.calls, j.next = nil, 0
+}
+
+// resize makes the journal keep n calls from now on, keeping the latest n
+// it holds.
+func (j *journal) resize(n int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if int(j.size.Load()) == n {
+		return
+	}
+	calls := j.listLocked()
+	if len(calls) > n {
+		calls = calls[len(calls)-n:]
+	}
+	j.calls, j.next = nil, 0
+	if len(calls) > 0 {
+		j.calls = slices.Clone(calls) // no slack past what is kept
+	}
+	j.size.Store(int64(n))
+}
+
+// stats returns the capacity and how many calls are kept.
+func (j *journal) stats() (size, kept int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return int(j.size.Load()), len(j.calls)
 }
 
 // clip returns s cut to at most n bytes, copied so that it does not pin

@@ -10,12 +10,15 @@ import (
 	"net/http"
 )
 
-// signingKey is a Server's RSA key, served at jwks_uri (SPEC MD-8) and
-// meant for signing JWT answers later.
+// signingKey is a Server's RSA key, served at jwks_uri (SPEC MD-8), that
+// signs JWT introspection responses (SPEC JR-2). jwks_uri lists it twice,
+// once per alg, so that clients that match a JWS's alg with the JWK's
+// (oauth4webapi, jose) find it for PS256 too.
 type signingKey struct {
-	key  *rsa.PrivateKey
-	kid  string // RFC 7638 thumbprint, base64url
-	jwks []byte // {"keys":[…]}
+	key   *rsa.PrivateKey
+	kid   string // RFC 7638 thumbprint, base64url: the RS256 entry
+	psKid string // kid + "-PS256": the PS256 entry
+	jwks  []byte // {"keys":[…]}
 }
 
 // signingKey returns the server's key, generating it on first use: 2048-bit
@@ -32,10 +35,13 @@ func (s *Server) signingKey() (*signingKey, error) {
 		// RFC 7638 §3.2: required members, lexicographic order, no spaces.
 		sum := sha256.Sum256([]byte(`{"e":"` + e + `","kty":"RSA","n":"` + n + `"}`))
 		kid := b64(sum[:])
+		psKid := kid + "-PS256"
 		s.key = &signingKey{
-			key:  key,
-			kid:  kid,
-			jwks: []byte(`{"keys":[{"kty":"RSA","use":"sig","alg":"RS256","kid":"` + kid + `","n":"` + n + `","e":"` + e + `"}]}`),
+			key:   key,
+			kid:   kid,
+			psKid: psKid,
+			jwks: []byte(`{"keys":[{"kty":"RSA","use":"sig","alg":"RS256","kid":"` + kid + `","n":"` + n + `","e":"` + e + `"},` +
+				`{"kty":"RSA","use":"sig","alg":"PS256","kid":"` + psKid + `","n":"` + n + `","e":"` + e + `"}]}`),
 		}
 	})
 	return s.key, s.keyErr

@@ -12,18 +12,28 @@ import (
 // the RFC's order. Only what works is listed (SPEC MD-5, MD-6); empty lists
 // are omitted (SPEC MD-7) except response_types_supported (SPEC MD-10).
 type metadata struct {
-	Issuer                           string   `json:"issuer"`
-	TokenEndpoint                    string   `json:"token_endpoint"`
-	JWKSURI                          string   `json:"jwks_uri"`
-	ResponseTypesSupported           []string `json:"response_types_supported"`
-	GrantTypesSupported              []string `json:"grant_types_supported"`
-	TokenEndpointAuthMethods         []string `json:"token_endpoint_auth_methods_supported"`
-	RevocationEndpoint               string   `json:"revocation_endpoint"`
-	RevocationEndpointAuthMethods    []string `json:"revocation_endpoint_auth_methods_supported"`
-	IntrospectionEndpoint            string   `json:"introspection_endpoint"`
-	IntrospectionEndpointAuthMethods []string `json:"introspection_endpoint_auth_methods_supported"`
-	// SubjectTypesSupported is set in openid-configuration only (SPEC MD-10).
+	Issuer                        string   `json:"issuer"`
+	TokenEndpoint                 string   `json:"token_endpoint"`
+	JWKSURI                       string   `json:"jwks_uri"`
+	ResponseTypesSupported        []string `json:"response_types_supported"`
+	GrantTypesSupported           []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgs  []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	RevocationEndpoint            string   `json:"revocation_endpoint"`
+	RevocationEndpointAuthMethods []string `json:"revocation_endpoint_auth_methods_supported"`
+	// The *AuthSigningAlgs lists go with private_key_jwt (SPEC MD-6).
+	RevocationEndpointAuthSigningAlgs    []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	IntrospectionEndpoint                string   `json:"introspection_endpoint"`
+	IntrospectionEndpointAuthMethods     []string `json:"introspection_endpoint_auth_methods_supported"`
+	IntrospectionEndpointAuthSigningAlgs []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
+	// RFC 9701 §7, when JWT introspection responses are on (SPEC JR-8).
+	IntrospectionSigningAlgs    []string `json:"introspection_signing_alg_values_supported,omitempty"`
+	IntrospectionEncryptionAlgs []string `json:"introspection_encryption_alg_values_supported,omitempty"`
+	IntrospectionEncryptionEncs []string `json:"introspection_encryption_enc_values_supported,omitempty"`
+	// SubjectTypesSupported and IDTokenSigningAlgs are set in
+	// openid-configuration only (SPEC MD-10).
 	SubjectTypesSupported []string `json:"subject_types_supported,omitempty"`
+	IDTokenSigningAlgs    []string `json:"id_token_signing_alg_values_supported,omitempty"`
 }
 
 // newMetadata describes the namespace for issuer. Endpoints are built from
@@ -52,8 +62,11 @@ func newMetadata(st *state, issuer string, openid bool) *metadata {
 		m.RevocationEndpointAuthMethods = append(m.RevocationEndpointAuthMethods, "none")
 	}
 	if openid {
-		// No id_token_signing_alg_values_supported: no ID tokens are issued.
+		// OIDC Discovery §3 requires both; RS256 is the jwks_uri key's alg
+		// (SPEC MD-8), which always exists. OpenID clients such as Ruby's
+		// openid_connect reject a document without them.
 		m.SubjectTypesSupported = []string{"public"}
+		m.IDTokenSigningAlgs = []string{"RS256"}
 	}
 	return m
 }
@@ -64,7 +77,7 @@ func newMetadata(st *state, issuer string, openid bool) *metadata {
 func (s *Server) handleMetadata(openid bool) handlerFunc {
 	return func(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
 		st := ns.state()
-		s.writeMetadata(w, c, newMetadata(st, ns.issuer(r, st), openid))
+		s.writeMetadata(w, c, s.metadataFor(st, ns.issuer(r, st), openid))
 	}
 }
 
@@ -80,7 +93,7 @@ func (s *Server) handleMetadataForPath(openid bool) handlerFunc {
 			s.handleNotFound(ns, w, r, c)
 			return
 		}
-		s.writeMetadata(w, c, newMetadata(st, ns.issuer(r, st), openid))
+		s.writeMetadata(w, c, s.metadataFor(st, ns.issuer(r, st), openid))
 	}
 }
 

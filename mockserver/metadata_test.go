@@ -42,9 +42,14 @@ func TestMetadata(t *testing.T) {
 				"introspection_endpoint_auth_methods_supported": []any{"client_secret_basic", "client_secret_post", "Bearer"},
 				// testSet has a public client, which may revoke with client_id alone (SPEC RV-2).
 				"revocation_endpoint_auth_methods_supported": []any{"client_secret_basic", "client_secret_post", "Bearer", "none"},
+				// JR-8: JWT introspection responses are on by default (WithJWTIntrospection).
+				"introspection_signing_alg_values_supported":    []any{"RS256", "PS256"},
+				"introspection_encryption_alg_values_supported": []any{"RSA-OAEP-256"},
+				"introspection_encryption_enc_values_supported": []any{"A128CBC-HS256", "A256GCM"},
 			}
 			if strings.HasSuffix(path, "openid-configuration") {
-				want["subject_types_supported"] = []any{"public"} // MD-10
+				want["subject_types_supported"] = []any{"public"}              // MD-10
+				want["id_token_signing_alg_values_supported"] = []any{"RS256"} // MD-10, OIDC Discovery §3
 			}
 			checkMembers(t, m, want, true)
 			// MD-7: no null, and no empty list but response_types_supported (MD-10).
@@ -53,6 +58,26 @@ func TestMetadata(t *testing.T) {
 			}
 		})
 	}
+	t.Run("MD-10/openid-configuration names the jwks key's alg", func(t *testing.T) {
+		// OIDC Discovery §3: id_token_signing_alg_values_supported is
+		// REQUIRED and includes RS256; Ruby's openid_connect rejects a
+		// document without it (examples/interop).
+		t.Parallel()
+		var m struct {
+			Algs []string `json:"id_token_signing_alg_values_supported"`
+			JWKS string   `json:"jwks_uri"`
+		}
+		decodeJSON(t, do(t, ts, req{method: "GET", path: "/.well-known/openid-configuration"}).body, &m)
+		var set struct {
+			Keys []struct {
+				Alg string `json:"alg"`
+			} `json:"keys"`
+		}
+		decodeJSON(t, do(t, ts, req{method: "GET", path: strings.TrimPrefix(m.JWKS, ts.URL)}).body, &set)
+		if len(set.Keys) == 0 || !slices.Contains(m.Algs, set.Keys[0].Alg) || !slices.Contains(m.Algs, "RS256") {
+			t.Errorf("id_token_signing_alg_values_supported = %q; want RS256, the alg of the jwks key %+v", m.Algs, set.Keys)
+		}
+	})
 	t.Run("MD-4/endpoints are reachable", func(t *testing.T) {
 		t.Parallel()
 		var m struct {
@@ -198,12 +223,17 @@ func TestJWKS(t *testing.T) {
 		if err := json.Unmarshal([]byte(got.body), &set); err != nil {
 			t.Fatal(err)
 		}
-		if len(set.Keys) != 1 {
-			t.Fatalf("keys = %d; want 1", len(set.Keys))
+		// One RSA key, listed once per alg it signs with (SPEC JR-6): clients
+		// match a JWS's alg with the JWK's.
+		if len(set.Keys) != 2 {
+			t.Fatalf("keys = %d; want 2", len(set.Keys))
 		}
-		k := set.Keys[0]
+		k, ps := set.Keys[0], set.Keys[1]
 		if k.Kty != "RSA" || k.Kid == "" || k.Alg != "RS256" || k.Use != "sig" {
 			t.Errorf("key = %+v; want an RS256 signing RSA key with a kid", k)
+		}
+		if ps.Kty != "RSA" || ps.Alg != "PS256" || ps.Use != "sig" || ps.Kid == "" || ps.Kid == k.Kid || ps.N != k.N || ps.E != k.E {
+			t.Errorf("second key = %+v; want the same RSA key for PS256 under its own kid", ps)
 		}
 		n, err1 := base64.RawURLEncoding.DecodeString(k.N)
 		e, err2 := base64.RawURLEncoding.DecodeString(k.E)

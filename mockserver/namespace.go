@@ -40,17 +40,24 @@ type Namespace struct {
 	// sweptAt is when a full store last found nothing to sweep (real
 	// time), so that a full store is not swept on every /token call.
 	sweptAt time.Time
+	// issued queues the tokens issued at /token by exp, for dropping them
+	// once expired (prune.go). Guarded by mu.
+	issued issuedQueue
+	// jtis remembers the jti of accepted client assertions
+	// (clientassertion.go).
+	jtis jtiCache
 
-	failNext atomic.Pointer[pendingFaults] // FailNext; nil for none
-	stub     atomic.Pointer[Stub]          // SetStub; nil for none
-	journal  journal
+	// faults holds the FailNextAt orders by endpoint (faultSlot); nil for none.
+	faults  [len(faultEndpoints)]atomic.Pointer[pendingFaults]
+	stub    atomic.Pointer[Stub] // SetStub; nil for none
+	journal journal
 
 	// issCache caches the issuer derived from the last request's scheme
 	// and host, for when no issuer is configured.
 	issCache atomic.Pointer[derivedIssuer]
 }
 
-// pendingFaults is a FailNext order: left more introspections play f.
+// pendingFaults is a FailNextAt order: left more calls play f.
 type pendingFaults struct {
 	f    Fault
 	desc string
@@ -81,6 +88,9 @@ type client struct {
 	lifetime       time.Duration // of tokens issued at /token
 	basic, post    bool          // client_secret_basic, client_secret_post allowed
 	introspect     bool          // may call /introspect (SPEC CA-8)
+	// jwt holds its keys (private_key_jwt) and JWT introspection response
+	// settings (clientassertion.go); nil for none.
+	jwt *clientJWT
 }
 
 // entry is a token of the store. Fields other than calls are guarded by
@@ -138,8 +148,8 @@ func newNamespace(s *Server, name string) *Namespace {
 		clock:          NewVirtualClock(s.cfg.clock),
 		issuerOverride: s.cfg.issuer,
 		maxTokens:      s.cfg.maxTokens,
-		journal:        journal{size: s.cfg.journalSize},
 	}
+	ns.journal.size.Store(int64(s.cfg.journalSize))
 	if name != "" {
 		ns.prefix = "/ns/" + name
 	}
@@ -158,6 +168,7 @@ func (ns *Namespace) load(set *fixtures.Set) error {
 	}
 	ns.mu.Lock()
 	ns.tokens = tokens
+	ns.issued = nil
 	ns.st.Store(st)
 	ns.mu.Unlock()
 	return nil
@@ -166,7 +177,7 @@ func (ns *Namespace) load(set *fixtures.Set) error {
 // build checks set and turns it into a state and a token store.
 func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string]*entry, error) {
 	if len(set.Tokens) > ns.maxTokens {
-		return nil, nil, fmt.Errorf("mockserver: the fixtures hold %d tokens, more than the limit of %d per namespace (WithMaxTokens): %w",
+		return nil, nil, fmt.Errorf("mockserver: the fixtures hold %d tokens, more than the limit of %d per namespace (WithMaxTokens, --max-tokens): %w",
 			len(set.Tokens), ns.maxTokens, ErrLimit)
 	}
 	st := &state{allowAnonymous: set.AllowAnonymous, clients: make(map[string]*client)}
@@ -206,26 +217,25 @@ func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string
 				return nil, nil, fmt.Errorf("mockserver: %s: duplicate client_id %q", where, c.id)
 			}
 			st.clients[c.id] = c
-			st.hasPublic = st.hasPublic || c.secret == ""
+			st.hasPublic = st.hasPublic || c.public()
 		}
 	}
 
 	tokens := make(map[string]*entry, len(set.Tokens))
 	for i := range set.Tokens {
 		t := &set.Tokens[i]
-		where := place(t.Pos, "tokens", i)
 		if t.Token == "" {
-			return nil, nil, fmt.Errorf("mockserver: %s: empty token", where)
+			return nil, nil, fmt.Errorf("mockserver: %s: empty token", place(t.Pos, "tokens", i))
 		}
 		if tokens[t.Token] != nil {
-			return nil, nil, fmt.Errorf("mockserver: %s: duplicate token", where)
+			return nil, nil, fmt.Errorf("mockserver: %s: duplicate token", place(t.Pos, "tokens", i))
 		}
 		e, err := newEntry(t, now, st.issuer)
-		if err != nil {
-			return nil, nil, fmt.Errorf("mockserver: %s: %v", where, err)
+		if err == nil {
+			err = checkSteps(t.Script)
 		}
-		if err := checkSteps(t.Script); err != nil {
-			return nil, nil, fmt.Errorf("mockserver: %s: %v", where, err)
+		if err != nil {
+			return nil, nil, fmt.Errorf("mockserver: %s: %v", place(t.Pos, "tokens", i), err)
 		}
 		e.revoked = t.Revoked
 		e.script = newScript(t.Script, now)
@@ -275,6 +285,8 @@ func newClient(fc *fixtures.Client) (*client, error) {
 			c.post = true
 		case fixtures.AuthBearer:
 			// Meaningful for bearer callers only, which use no other method.
+		case fixtures.AuthPrivateKeyJWT:
+			// Checked by newClientJWT.
 		default:
 			return nil, fmt.Errorf("unknown auth method %q", m)
 		}
@@ -291,6 +303,11 @@ func newClient(fc *fixtures.Client) (*client, error) {
 		}
 		c.introspectOnly = len(c.scopes) == 0
 	}
+	jwt, err := newClientJWT(fc)
+	if err != nil {
+		return nil, err
+	}
+	c.jwt = jwt
 	return c, nil
 }
 

@@ -60,7 +60,7 @@ func (ns *Namespace) AddToken(t Token) (string, error) {
 }
 
 func (ns *Namespace) tokenLimitError() error {
-	return fmt.Errorf("mockserver: namespace %q holds %d tokens, the limit (WithMaxTokens): %w", ns.name, ns.maxTokens, ErrLimit)
+	return fmt.Errorf("mockserver: the namespace holds %d tokens, the limit (WithMaxTokens, --max-tokens); delete some first: %w", ns.maxTokens, ErrLimit)
 }
 
 // checkTokenString returns what is wrong with a token string, or "".
@@ -95,7 +95,7 @@ func toFixture(t *Token, now time.Time) (*fixtures.Token, error) {
 		ClientID: t.ClientID, Username: t.Username, Sub: t.Sub,
 		Aud: fixtures.Audience{Values: slices.Clone(t.Aud), List: t.AudList},
 		Iss: t.Iss, TokenType: t.TokenType, Jti: t.Jti,
-		Claims: maps.Clone(t.Claims), Revoked: t.Revoked, Script: slices.Clone(t.Script),
+		Claims: withoutNullClaims(t.Claims), Revoked: t.Revoked, Script: slices.Clone(t.Script),
 	}
 	iat, nbf, exp := t.IssuedAt, t.NotBefore, t.ExpiresAt
 	switch {
@@ -145,7 +145,7 @@ func renderAnswer(t *Token, now time.Time, issuer string) (activeBody, error) {
 func (e *entry) info(tok string, now time.Time) TokenInfo {
 	src := e.src
 	t := Token{
-		Token: tok, Scope: strings.Join(strings.Fields(src.Scope), " "),
+		Token: tok, Scope: normalScope(src.Scope),
 		ClientID: src.ClientID, Username: src.Username, Sub: src.Sub,
 		Aud: slices.Clone(src.Aud.Values), AudList: src.Aud.List,
 		Iss: src.Iss, TokenType: src.TokenType, Jti: src.Jti,
@@ -260,20 +260,12 @@ func (ns *Namespace) SetScript(token string, steps []Step) error {
 
 // FailNext makes the next count authenticated introspections in the
 // namespace, whatever their token, play f instead of their answer. It
-// comes before the stub and scripts, and replaces faults still pending; a
-// count ≤ 0 cancels them. A fault fixtures would refuse (see Step) is a
+// comes before the stub and scripts, and replaces introspection faults
+// still pending; a count ≤ 0 cancels them. It is FailNextAt for
+// EndpointIntrospect. A fault fixtures would refuse (see Step) is a
 // programming error: FailNext panics.
 func (ns *Namespace) FailNext(count int, f Fault) {
-	if count <= 0 {
-		ns.failNext.Store(nil)
-		return
-	}
-	if err := checkFault(&f); err != nil {
-		panic("mockserver: FailNext: " + err.Error())
-	}
-	p := &pendingFaults{f: f, desc: describeFault(&f)}
-	p.left.Store(int64(count))
-	ns.failNext.Store(p)
+	ns.FailNextAt(EndpointIntrospect, count, f)
 }
 
 // SetStub makes f decide introspection answers before the token store
@@ -310,7 +302,7 @@ func (ns *Namespace) AddClient(c fixtures.Client) error {
 		}
 		st.clients = maps.Clone(old.clients)
 		st.clients[cl.id] = cl
-		st.hasPublic = old.hasPublic || cl.secret == ""
+		st.hasPublic = old.hasPublic || cl.public()
 	}
 	ns.st.Store(&st)
 	return nil
@@ -321,7 +313,7 @@ func (ns *Namespace) AddClient(c fixtures.Client) error {
 // counting from now), no pending faults, no stub, an empty journal. The
 // clock is left as it is.
 func (ns *Namespace) Reset() {
-	ns.failNext.Store(nil)
+	ns.clearFaults()
 	ns.stub.Store(nil)
 	if err := ns.load(ns.srv.seed.Load()); err != nil {
 		// The same fixtures loaded when the namespace was made.
@@ -337,3 +329,18 @@ func (ns *Namespace) Calls() []Call { return ns.journal.list() }
 
 // ClearCalls empties the journal.
 func (ns *Namespace) ClearCalls() { ns.journal.clear() }
+
+// JournalSize returns how many calls the journal keeps at most.
+func (ns *Namespace) JournalSize() int { return int(ns.journal.size.Load()) }
+
+// SetJournalSize makes the journal keep the latest n calls from now on
+// (0 keeps none), dropping the oldest it holds beyond n. Namespaces made
+// afterwards still start with WithJournalSize's size. A negative n is an
+// error.
+func (ns *Namespace) SetJournalSize(n int) error {
+	if n < 0 {
+		return fmt.Errorf("mockserver: SetJournalSize: negative size %d", n)
+	}
+	ns.journal.resize(n)
+	return nil
+}

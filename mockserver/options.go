@@ -22,6 +22,7 @@ type config struct {
 	journalSize   int
 	maxNamespaces int
 	maxTokens     int
+	jwtDisabled   bool // WithJWTIntrospection(false)
 }
 
 // Defaults of the limits.
@@ -114,7 +115,8 @@ func WithAdminToken(tok string) Option {
 
 // WithJournalSize sets how many calls each namespace's journal keeps (the
 // latest ones); 0 keeps none. Memory grows with the calls kept, up to n
-// per namespace. Default: DefaultJournalSize (10000).
+// per namespace; Namespace.SetJournalSize changes one namespace's.
+// Default: DefaultJournalSize (10000).
 func WithJournalSize(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
@@ -142,7 +144,9 @@ func WithMaxNamespaces(n int) Option {
 // WithMaxTokens limits the tokens of each namespace, fixture, added and
 // issued ones together. Fixtures over it fail New; AddToken fails with
 // ErrLimit; the token endpoint first drops its own expired and revoked
-// tokens, then answers 503. Default: DefaultMaxTokens (1,000,000).
+// tokens, then answers 503. Tokens it issued leave the store a minute
+// after they expire in any case, so expired ones never fill it.
+// Default: DefaultMaxTokens (1,000,000).
 func WithMaxTokens(n int) Option {
 	return func(c *config) error {
 		if n < 1 {

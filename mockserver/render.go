@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/introspectmock/introspectmock/fixtures"
 )
@@ -43,7 +44,7 @@ type activeBody struct {
 func renderActive(t *fixtures.Token, iat, nbf, exp time.Time, issuer string) (activeBody, error) {
 	b := make([]byte, 0, 256)
 	b = append(b, `{"active":true`...)
-	if scope := strings.Join(strings.Fields(t.Scope), " "); scope != "" {
+	if scope := normalScope(t.Scope); scope != "" {
 		b = appendMember(b, "scope", scope)
 	}
 	b = appendMember(b, "client_id", t.ClientID)
@@ -96,14 +97,18 @@ func renderActive(t *fixtures.Token, iat, nbf, exp time.Time, issuer string) (ac
 		if name == "" {
 			return activeBody{}, fmt.Errorf("claim with an empty name")
 		}
-		v, err := marshalJSON(t.Claims[name])
-		if err != nil {
-			return activeBody{}, fmt.Errorf("claim %q: %v", name, err)
-		}
+		member := len(b)
 		b = append(b, ',')
 		b = appendJSONString(b, name)
 		b = append(b, ':')
-		b = append(b, v...)
+		value := len(b)
+		var err error
+		if b, err = appendJSONValue(b, t.Claims[name]); err != nil {
+			return activeBody{}, fmt.Errorf("claim %q: %v", name, err)
+		}
+		if string(b[value:]) == "null" { // SPEC IR-6: unset, never null
+			b = b[:member]
+		}
 	}
 	b = append(b, '}')
 	if out.head != nil {
@@ -112,6 +117,27 @@ func renderActive(t *fixtures.Token, iat, nbf, exp time.Time, issuer string) (ac
 		out.full, out.fullLen = b, []string{strconv.Itoa(len(b))}
 	}
 	return out, nil
+}
+
+// normalScope returns strings.Join(strings.Fields(s), " "): the scope
+// tokens separated by single spaces. A scope already so, as fixtures and
+// AddToken leave it, is returned as it is, without allocating.
+func normalScope(s string) string {
+	space := true // at the start, or after a space
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ' && !space:
+			space = true
+		case c <= ' ' || c >= utf8.RuneSelf: // white space, or maybe Unicode white space
+			return strings.Join(strings.Fields(s), " ")
+		default:
+			space = false
+		}
+	}
+	if space && s != "" {
+		return strings.Join(strings.Fields(s), " ")
+	}
+	return s
 }
 
 // appendMember appends `,"name":"value"` unless value is empty (SPEC IR-6).
@@ -136,13 +162,76 @@ func appendTime(b []byte, name string, t time.Time) []byte {
 	return strconv.AppendInt(b, t.Unix(), 10)
 }
 
-// appendJSONString appends s as a JSON string, without HTML escaping.
+// appendJSONString appends s as a JSON string exactly as a json.Encoder
+// without HTML escaping writes it (the same escapes, invalid UTF-8 as
+// \ufffd, U+2028 and U+2029 escaped), without its allocations.
 func appendJSONString(b []byte, s string) []byte {
-	v, err := marshalJSON(s)
-	if err != nil { // cannot happen for a string
-		return append(b, `""`...)
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
 	}
-	return append(b, v...)
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendJSONValue appends v, a claim value, as marshalJSON renders it;
+// strings and booleans, most claims, without an encoder.
+func appendJSONValue(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case string:
+		return appendJSONString(b, v), nil
+	case bool:
+		return strconv.AppendBool(b, v), nil
+	case nil:
+		return append(b, "null"...), nil
+	}
+	j, err := marshalJSON(v)
+	if err != nil {
+		return b, err
+	}
+	return append(b, j...), nil
 }
 
 // marshalJSON is json.Marshal without HTML escaping and without the

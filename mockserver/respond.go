@@ -3,6 +3,7 @@ package mockserver
 import (
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 )
 
 // headerValues are header values shared by every response of a Server.
@@ -79,16 +80,59 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, e *oauthError) {
 	s.writeJSON(w, c, e.status, b, true)
 }
 
-// appendSafe appends s keeping only the characters RFC 6749 §5.2 allows in
-// error and error_description (%x20-21 / %x23-5B / %x5D-7E); others
-// become '?'. The result needs no JSON escaping.
+// appendSafe appends s with only the characters RFC 6749 §5.2 allows in
+// error and error_description (%x20-21 / %x23-5B / %x5D-7E), kept
+// readable (SPEC ER-1):
+//   - a Go-quoted string, as %q writes one into an error, is unquoted and
+//     put in single quotes: "a\"b" becomes 'a'b';
+//   - any other double quote becomes a single quote, a backslash a slash;
+//   - a line break becomes "; ", a tab a space, an ellipsis "...";
+//   - any other character outside printable ASCII becomes one '?' (one
+//     per rune, or per byte of invalid UTF-8).
+//
+// The result needs no JSON escaping.
 func appendSafe(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
+	return appendSafeText(b, s, true)
+}
+
+// appendSafeText is appendSafe; unquote tells whether Go-quoted strings
+// are recognised (not inside one).
+func appendSafeText(b []byte, s string, unquote bool) []byte {
+	for i := 0; i < len(s); {
 		c := s[i]
-		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			c = '?'
+		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
+			b = append(b, c)
+			i++
+			continue
 		}
-		b = append(b, c)
+		if c == '"' && unquote {
+			if q, err := strconv.QuotedPrefix(s[i:]); err == nil {
+				if u, err := strconv.Unquote(q); err == nil {
+					b = append(b, '\'')
+					b = appendSafeText(b, u, false)
+					b = append(b, '\'')
+					i += len(q)
+					continue
+				}
+			}
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch r {
+		case '"':
+			b = append(b, '\'')
+		case '\\':
+			b = append(b, '/')
+		case '\n':
+			b = append(b, "; "...)
+		case '\r':
+		case '\t':
+			b = append(b, ' ')
+		case '…':
+			b = append(b, "..."...)
+		default:
+			b = append(b, '?')
+		}
 	}
 	return b
 }

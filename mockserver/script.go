@@ -131,6 +131,8 @@ func checkFault(f *Fault) error {
 		return errors.New("retry_after goes with a status (429 or 503)")
 	case f.Delay < 0:
 		return fmt.Errorf("delay must be positive, got %s", f.Delay)
+	case f.Delay > fixtures.MaxDelay:
+		return fmt.Errorf("delay must be at most %dm, got %s", int(fixtures.MaxDelay/time.Minute), f.Delay)
 	case f.Drop && (f.Status != 0 || f.Malformed != ""):
 		return errors.New("drop sends no answer, so it cannot go with status or malformed")
 	case f.Status != 0 && f.Malformed != "":

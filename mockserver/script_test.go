@@ -315,6 +315,8 @@ func TestDrop(t *testing.T) {
 		res.Body.Close()
 		t.Fatalf("got an answer: %d %s; want the connection dropped", res.StatusCode, b)
 	}
+	// The handler journals the call after closing the connection.
+	waitFor(t, "the dropped call to be journaled", func() bool { return len(ns.Calls()) == 1 })
 	calls := ns.Calls()
 	if len(calls) != 1 || calls[0].Fault != "drop" || calls[0].Status != 0 || calls[0].Active {
 		t.Errorf("journal %+v; want one call, fault drop, status 0", calls)
@@ -329,7 +331,7 @@ func TestDrop(t *testing.T) {
 func TestDelayHoldsNoLock(t *testing.T) {
 	t.Parallel()
 	s, ns := nsServer(t)
-	if err := ns.SetScript("active-token", []mockserver.Step{{OnCall: 1, Respond: &mockserver.Fault{Delay: time.Hour, Status: 503}}}); err != nil {
+	if err := ns.SetScript("active-token", []mockserver.Step{{OnCall: 1, Respond: &mockserver.Fault{Delay: fixtures.MaxDelay, Status: 503}}}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -370,7 +372,7 @@ func TestDelayHoldsNoLock(t *testing.T) {
 	}
 	waitFor(t, "the delayed call to end", func() bool { return len(ns.Calls()) == 3 })
 	c := ns.Calls()[2]
-	if c.Token != "active-token" || c.Status != 0 || c.Fault != "delay 1h0m0s, status 503" {
+	if c.Token != "active-token" || c.Status != 0 || c.Fault != "delay 10m0s, status 503" {
 		t.Errorf("delayed call journaled as %+v; want status 0 (no answer)", c)
 	}
 }

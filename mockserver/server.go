@@ -103,6 +103,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ns := s.def
 	if rest, ok := strings.CutPrefix(path, "/ns/"); ok {
 		name, tail, _ := strings.Cut(rest, "/")
+		if isAdminPath("/"+tail) && !s.adminOpen(w, r, name) {
+			return // refused before the namespace is made
+		}
 		var err error
 		if ns, err = s.namespaceFor(name); err != nil {
 			s.refuse(w, r, err)
@@ -132,7 +135,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ns != s.def {
 		r = r.WithContext(context.WithValue(r.Context(), nsKey{}, ns))
 	}
-	if path == "/admin" || strings.HasPrefix(path, "/admin/") {
+	if isAdminPath(path) {
 		s.serveAdmin(ns, w, r)
 		return
 	}
@@ -147,6 +150,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.routes(s.router)
 	})
 	s.router.ServeHTTP(w, r)
+}
+
+// isAdminPath reports whether path is the admin API's: /admin or /admin/….
+func isAdminPath(path string) bool {
+	return path == "/admin" || strings.HasPrefix(path, "/admin/")
 }
 
 // dropSegments removes the first n "/segment"s of an escaped path.
@@ -180,7 +188,8 @@ func (s *Server) metadataNamespace(path string) (string, bool) {
 // namespaceFor returns the named namespace of a request path, creating it.
 func (s *Server) namespaceFor(name string) (*Namespace, error) {
 	if !validName(name) {
-		return nil, fmt.Errorf("invalid namespace name '%s': want 1 to 63 of a-z, 0-9, _ and -, starting with a letter or digit", clipName(name))
+		// The name is not echoed: it is the caller's own path segment.
+		return nil, errors.New("invalid namespace name in the path: want 1 to 63 of a-z, 0-9, _ and -, starting with a letter or digit")
 	}
 	ns, _, err := s.namespace(name)
 	return ns, err
@@ -283,7 +292,7 @@ func (s *Server) namespace(name string) (ns *Namespace, created bool, err error)
 }
 
 func (s *Server) namespaceLimitError() error {
-	return fmt.Errorf("mockserver: %d namespaces exist, the limit (WithMaxNamespaces); delete some first: %w", s.cfg.maxNamespaces, ErrLimit)
+	return fmt.Errorf("mockserver: %d namespaces exist, the limit (WithMaxNamespaces, --max-namespaces); delete some first: %w", s.cfg.maxNamespaces, ErrLimit)
 }
 
 // DeleteNamespace deletes the named namespace with its tokens, clock and

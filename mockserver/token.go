@@ -15,9 +15,10 @@ import (
 // handleToken handles the "POST /token" route: the client_credentials
 // grant (RFC 6749 §4.4). Issued tokens are random opaque strings that join
 // the store like fixture tokens: introspectable with client_id and sub set
-// to the client, revocable, and usable as bearer callers (SPEC CA-5).
+// to the client, revocable, and usable as bearer callers (SPEC CA-5). They
+// leave the store a minute after they expire (prune.go).
 func (s *Server) handleToken(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
-	f, err := s.readForm(w, r)
+	f, err := s.readForm(w, r, forToken)
 	if err != nil {
 		s.writeError(w, c, err)
 		return
@@ -29,12 +30,25 @@ func (s *Server) handleToken(ns *Namespace, w http.ResponseWriter, r *http.Reque
 	var tok string
 	var lifetime int64
 	var scope string
+	var fault *pendingFaults // a FailNextAt fault: plays instead of issuing
 	if err == nil {
-		tok, lifetime, scope, err = issue(ns, st, who.client, &f, c.time)
+		if fault = ns.takeFault(slotToken); fault == nil {
+			tok, lifetime, scope, err = issue(ns, st, who.client, &f, c.time)
+		}
 	}
 	ns.mu.Unlock()
 
-	c.clientID, c.authMethod, c.token = who.clientID, who.method, tok
+	c.clientID, c.authMethod = who.clientID, who.method
+	if err == nil && fault != nil {
+		c.fault = fault.desc
+		if !s.playFault(ns, w, r, c, &fault.f, false, activeBody{}) {
+			return // nothing issued
+		}
+		ns.mu.Lock() // a bare delay: issue after it, as a slow server would
+		tok, lifetime, scope, err = issue(ns, ns.state(), who.client, &f, c.time)
+		ns.mu.Unlock()
+	}
+	c.token = tok
 	if err != nil {
 		s.writeError(w, c, err)
 		return
@@ -69,9 +83,10 @@ func issue(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok st
 	lifetime = int64((cl.lifetime + time.Second - 1) / time.Second) // whole seconds, rounded up
 	iat := now.Truncate(time.Second)
 	exp := iat.Add(time.Duration(lifetime) * time.Second) // SPEC TE-4: exp = iat + expires_in
+	ns.pruneIssuedLocked(now)
 	if len(ns.tokens) >= ns.maxTokens && !ns.sweepLocked(now) {
 		return "", 0, "", &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
-			desc: "the token store of this namespace is full (WithMaxTokens)", retryAfter: "1"}
+			desc: "the token store of this namespace is full: " + strconv.Itoa(ns.maxTokens) + " tokens, the limit (WithMaxTokens, --max-tokens)", retryAfter: "1"}
 	}
 	tok = randomToken()
 	e, rerr := newEntry(&fixtures.Token{
@@ -83,6 +98,7 @@ func issue(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok st
 	}
 	e.issuedTo = cl
 	ns.tokens[tok] = e
+	ns.issued.push(issuedToken{exp: exp, tok: tok, e: e})
 	return tok, lifetime, scope, nil
 }
 

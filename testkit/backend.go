@@ -17,7 +17,7 @@ type backend interface {
 	remove(token string) (bool, error)
 	reset() error
 	setScript(token string, steps []mockserver.Step) error
-	failNext(n int, f mockserver.Fault) error
+	failNext(endpoint string, n int, f mockserver.Fault) error
 	setStub(f mockserver.Stub) error
 	calls() ([]mockserver.Call, error)
 	clearCalls() error
@@ -55,7 +55,7 @@ func (b *inproc) setScript(token string, steps []mockserver.Step) error {
 	return b.ns.SetScript(token, steps)
 }
 
-func (b *inproc) failNext(n int, f mockserver.Fault) (err error) {
+func (b *inproc) failNext(endpoint string, n int, f mockserver.Fault) (err error) {
 	// The namespace panics on a fault the fixtures would refuse; the
 	// remote backend gets a 400 for it. Report both alike.
 	defer func() {
@@ -63,7 +63,7 @@ func (b *inproc) failNext(n int, f mockserver.Fault) (err error) {
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	b.ns.FailNext(n, f)
+	b.ns.FailNextAt(endpoint, n, f)
 	return nil
 }
 

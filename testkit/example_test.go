@@ -159,6 +159,39 @@ func ExampleServer_FailNext() {
 // caller and how it authenticated, the token and the answer. In a test,
 // as.AssertIntrospected(t, tok, 2) checks the count and reports
 // `introspections of "abcd…" = 3; want 2` otherwise.
+// A revocation that fails with 503 and Retry-After revokes nothing (RFC
+// 7009 §2.2.1); the client's retry does.
+func ExampleServer_FailNextAt() {
+	as, err := testkit.New(testkit.WithFixtures("testdata/tokens.yaml"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer as.Close()
+
+	revoke := func(token string) string {
+		req, _ := http.NewRequest(http.MethodPost, as.RevocationURL(), strings.NewReader(url.Values{"token": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(as.ClientID(), as.ClientSecret())
+		resp, err := as.Client().Do(req)
+		if err != nil {
+			return "no answer"
+		}
+		resp.Body.Close()
+		return fmt.Sprintf("revoke: %s, Retry-After: %q", resp.Status, resp.Header.Get("Retry-After"))
+	}
+
+	as.FailNextAt(mockserver.EndpointRevoke, 1, mockserver.Fault{Status: http.StatusServiceUnavailable, RetryAfter: 2 * time.Second})
+	fmt.Println(revoke("fixture-active"))
+	fmt.Println(ask(as, "fixture-active"))
+	fmt.Println(revoke("fixture-active"))
+	fmt.Println(ask(as, "fixture-active"))
+	// Output:
+	// revoke: 503 Service Unavailable, Retry-After: "2"
+	// active=true sub=user-alice scope="orders:read orders:write"
+	// revoke: 200 OK, Retry-After: ""
+	// active=false
+}
+
 func ExampleServer_Calls() {
 	as, err := testkit.New(testkit.WithClock(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)))
 	if err != nil {

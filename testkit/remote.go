@@ -383,14 +383,18 @@ func (r *remote) setScript(token string, steps []mockserver.Step) error {
 	return err
 }
 
-func (r *remote) failNext(n int, f mockserver.Fault) error {
-	if n <= 0 {
-		return r.call(http.MethodDelete, "/admin/faults", "/admin/faults", nil, nil)
+func (r *remote) failNext(endpoint string, n int, f mockserver.Fault) error {
+	if endpoint == "" { // the admin API would take it for its default
+		return errors.New("endpoint: unknown endpoint '' (want introspect, revoke or token)")
 	}
 	body := struct {
-		Count   int            `json:"count"`
-		Respond map[string]any `json:"respond"`
-	}{Count: n, Respond: faultJSON(f)}
+		Count    int            `json:"count"`
+		Endpoint string         `json:"endpoint"`
+		Respond  map[string]any `json:"respond,omitempty"`
+	}{Count: max(n, 0), Endpoint: endpoint}
+	if n > 0 {
+		body.Respond = faultJSON(f)
+	}
 	return r.call(http.MethodPost, "/admin/faults", "/admin/faults", body, nil)
 }
 

@@ -169,6 +169,8 @@ var suite = []struct {
 	{"fault malformed", testFaultMalformed},
 	{"FailNext count then recovery", testFailNextCount},
 	{"FailNext bad fault fails", testFailNextBadFault},
+	{"ER-5/FailNextAt token, cancelled per endpoint", testFailNextAtToken},
+	{"FailNextAt bad endpoint or fault fails", testFailNextAtBad},
 	{"journal", testJournal},
 	{"journal AssertIntrospected", testAssertIntrospected},
 	{"journal AssertNotIntrospectedAfter", testAssertNotIntrospectedAfter},
@@ -630,12 +632,12 @@ func testFaultDelay(t *testing.T, start func(testing.TB) *testkit.Server) {
 func testFaultDelayTimeout(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
 	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
-	s.FailNext(1, mockserver.Fault{Delay: time.Hour})
+	s.FailNext(1, mockserver.Fault{Delay: 10 * time.Minute}) // the longest delay allowed
 	impatient := &http.Client{Transport: s.Client().Transport, Timeout: 50 * time.Millisecond}
 	a := introspectWith(t, s, impatient, tok)
 	var ne net.Error
 	if !errors.As(a.err, &ne) || !ne.Timeout() {
-		t.Fatalf("introspection delayed by 1h with a 50ms client timeout: err %v, status %d; want a timeout", a.err, a.status)
+		t.Fatalf("introspection delayed by 10m with a 50ms client timeout: err %v, status %d; want a timeout", a.err, a.status)
 	}
 	// The server is not stuck behind the delayed call.
 	if !introspect(t, s, tok).active(t) {
@@ -764,6 +766,58 @@ func testFailNextBadFault(t *testing.T, start func(testing.TB) *testkit.Server) 
 	}
 	if !introspect(t, s, "fixture-active").active(t) {
 		t.Error("a refused fault was installed")
+	}
+}
+
+func testFailNextAtToken(t *testing.T, start func(testing.TB) *testkit.Server) {
+	s := start(t)
+	token := func() answer {
+		return postForm(t, s.Client(), s.TokenURL(), s.ClientID(), s.ClientSecret(), url.Values{"grant_type": {"client_credentials"}})
+	}
+	s.FailNextAt(mockserver.EndpointToken, 2, mockserver.Fault{Status: http.StatusInternalServerError})
+	s.FailNextAt(mockserver.EndpointRevoke, 2, mockserver.Fault{Status: http.StatusServiceUnavailable})
+	s.FailNextAt(mockserver.EndpointRevoke, 0, mockserver.Fault{}) // cancels the revoke faults only
+	s.FailNext(0, mockserver.Fault{})                              // cancels introspection faults only
+	token().oauthError(t, 500, "server_error")
+	if a := postForm(t, s.Client(), s.RevocationURL(), s.ClientID(), s.ClientSecret(), url.Values{"token": {"fixture-active"}}); a.status != 200 {
+		t.Errorf("revoke after its faults were cancelled: %d %s; want 200", a.status, a.body)
+	}
+	token().oauthError(t, 500, "server_error")
+	if a := token(); a.status != 200 || !strings.Contains(string(a.body), `"access_token"`) {
+		t.Errorf("third token request: %d %s; want a token", a.status, a.body)
+	}
+	var faulted []string
+	for _, c := range s.Calls() {
+		if c.Fault != "" {
+			faulted = append(faulted, c.Endpoint+" "+c.Fault)
+		}
+	}
+	if want := []string{"token status 500", "token status 500"}; !slices.Equal(faulted, want) {
+		t.Errorf("journal faults %q; want %q", faulted, want)
+	}
+}
+
+func testFailNextAtBad(t *testing.T, start func(testing.TB) *testkit.Server) {
+	r := newRecorder(t)
+	s := start(r)
+	for _, tt := range []struct {
+		endpoint string
+		f        mockserver.Fault
+		want     string
+	}{
+		{mockserver.EndpointJWKS, mockserver.Fault{Status: 500}, "unknown endpoint"},
+		{"", mockserver.Fault{Status: 500}, "unknown endpoint"},
+		{mockserver.EndpointRevoke, mockserver.Fault{Malformed: fixtures.MalformedHTML}, "malformed"},
+		{mockserver.EndpointToken, mockserver.Fault{Delay: time.Hour}, "at most 10m"},
+	} {
+		msg := r.do(func() { s.FailNextAt(tt.endpoint, 1, tt.f) })
+		if !strings.Contains(msg, "FailNextAt") || !strings.Contains(msg, tt.want) {
+			t.Errorf("FailNextAt(%q, %+v): fatal %q; want FailNextAt and %q", tt.endpoint, tt.f, msg, tt.want)
+		}
+	}
+	a := postForm(t, s.Client(), s.TokenURL(), s.ClientID(), s.ClientSecret(), url.Values{"grant_type": {"client_credentials"}})
+	if a.status != 200 {
+		t.Errorf("token after refused faults: %d %s; want 200", a.status, a.body)
 	}
 }
 

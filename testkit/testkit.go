@@ -116,6 +116,7 @@ func New(opts ...Option) (*Server, error) {
 	}
 
 	ts := httptest.NewUnstartedServer(ms)
+	ts.Config.DisableGeneralOptionsHandler = true // "OPTIONS *" answers JSON too (SPEC ER-4)
 	if o.tls {
 		ts.StartTLS()
 	} else {
@@ -350,13 +351,30 @@ func normalizeSteps(steps []mockserver.Step) []mockserver.Step {
 // FailNext makes the next n introspections, whatever their token, play f
 // instead of answering. It comes before the stub and scripts; a later call
 // replaces the pending faults, and n <= 0 cancels them. A fault the
-// fixtures would refuse (a Drop with a Status, say) fails.
+// fixtures would refuse (a Drop with a Status, say) fails. It is
+// FailNextAt(mockserver.EndpointIntrospect, n, f).
 func (s *Server) FailNext(n int, f mockserver.Fault) {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	if err := s.be.failNext(n, f); err != nil {
+	if err := s.be.failNext(mockserver.EndpointIntrospect, n, f); err != nil {
 		s.fatalf("testkit: FailNext: %v", err)
+	}
+}
+
+// FailNextAt makes the next n authenticated calls to endpoint
+// (mockserver.EndpointIntrospect, EndpointRevoke or EndpointToken) play f
+// instead of answering; a later call for the same endpoint replaces its
+// pending faults, and n <= 0 cancels them. A faulted revocation revokes
+// nothing and a faulted token request issues nothing, unless f is a bare
+// Delay, which only slows the call. Malformed is for introspection only;
+// an unknown endpoint or a fault the fixtures would refuse fails.
+func (s *Server) FailNextAt(endpoint string, n int, f mockserver.Fault) {
+	if s.tb != nil {
+		s.tb.Helper()
+	}
+	if err := s.be.failNext(endpoint, n, f); err != nil {
+		s.fatalf("testkit: FailNextAt(%q): %v", endpoint, err)
 	}
 }
 

@@ -38,6 +38,9 @@ type serveConfig struct {
 	admin       bool   // --admin: serve the admin API
 	adminToken  string // --admin-token: bearer token the admin API requires; "" for none
 	journalSize *int   // --journal-size: calls kept per namespace; nil: mockserver's default
+	jwt         bool   // --jwt-introspection: RFC 9701 JWT answers on Accept
+	// --max-namespaces, --max-tokens: the store limits; nil: mockserver's defaults.
+	maxNamespaces, maxTokens *int
 }
 
 // newFlagSet returns a flag set that reports errors to stderr and whose
@@ -67,6 +70,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate `file` (with --tls-key) instead of a self-signed one")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key `file` for --tls-cert")
 	fs.BoolVar(&cfg.admin, "admin", true, "serve the admin API under /admin and /ns/{name}/admin (tokens, clock, scripts, faults, journal)")
+	fs.BoolVar(&cfg.jwt, "jwt-introspection", true, "answer introspection with a signed JWT (RFC 9701) when Accept asks for application/token-introspection+jwt")
 	fs.StringVar(&cfg.adminToken, "admin-token", "", "bearer `token` the admin API requires (Authorization: Bearer ...); default: none")
 	fs.Func("journal-size", fmt.Sprintf("calls each namespace's journal keeps, the latest; 0 keeps none (default %d)", mockserver.DefaultJournalSize),
 		func(s string) error {
@@ -77,6 +81,10 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 			cfg.journalSize = &n
 			return nil
 		})
+	intFlag(fs, &cfg.maxNamespaces, "max-namespaces", 0,
+		fmt.Sprintf("hold at most `n` named namespaces (/ns/{name}/); 0 allows only the default one (default %d)", mockserver.DefaultMaxNamespaces))
+	intFlag(fs, &cfg.maxTokens, "max-tokens", 1,
+		fmt.Sprintf("hold at most `n` tokens per namespace, fixture, added and issued ones together (default %d)", mockserver.DefaultMaxTokens))
 	cfg.limits.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageText, "\nFlags of serve:\n")
@@ -109,6 +117,18 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return nil, usageError(fs, "--tls-ca-out needs --tls")
 	}
 	return cfg, nil
+}
+
+// intFlag adds a flag that sets *dst to an integer of at least least.
+func intFlag(fs *flag.FlagSet, dst **int, name string, least int, usage string) {
+	fs.Func(name, usage, func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < least {
+			return fmt.Errorf("%q is not a whole number >= %d", s, least)
+		}
+		*dst = &n
+		return nil
+	})
 }
 
 // parseWithEnv sets every flag of fs that has a non-empty environment

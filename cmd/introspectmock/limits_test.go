@@ -148,11 +148,13 @@ func TestSlowLoris(t *testing.T) {
 	stopDribbling := make(chan struct{})
 	defer close(stopDribbling)
 	for range lorises {
+		// Timed from before the dial: the server's deadline cannot start
+		// earlier, however late this goroutine runs on a busy machine.
+		t0 := time.Now()
 		c := dialServer(t, in)
 		go func() {
 			header := "POST /introspect HTTP/1.1\r\nHost: " + host + "\r\nX-Slow: " + strings.Repeat("z", 4000)
 			closed := make(chan struct{})
-			t0 := time.Now()
 			go func() {
 				_, _ = io.Copy(io.Discard, c) // returns when the server closes
 				close(closed)
@@ -180,9 +182,10 @@ func TestSlowLoris(t *testing.T) {
 		}()
 	}
 
-	// Meanwhile a normal client is served, again and again.
+	// Meanwhile a normal client is served, again and again: at least 5
+	// times, and for as long as the attack lasts.
 	served := 0
-	for deadline := time.Now().Add(4 * timeout); time.Now().Before(deadline); served++ {
+	for deadline := time.Now().Add(4 * timeout); served < 5 || time.Now().Before(deadline); served++ {
 		if active, body := introspect(t, nil, in.url, "rs", "rs-secret", "one-active"); !active {
 			t.Fatalf("introspection during the slow-loris attack: %s", body)
 		}
@@ -194,17 +197,14 @@ func TestSlowLoris(t *testing.T) {
 			if c.err != nil {
 				t.Fatal(c.err)
 			}
-			// Cut off by the header timeout: not before it, not long after.
-			// The server's clock starts at accept, a little before t0.
-			if c.after < timeout-100*time.Millisecond || c.after > timeout+3*time.Second {
+			// Cut off by the header timeout: not before it (t0 precedes
+			// the accept), and not long after (generous for a busy machine).
+			if c.after < timeout || c.after > timeout+5*time.Second {
 				t.Errorf("slow-loris connection cut after %v (%d header bytes sent); want about %v", c.after, c.sent, timeout)
 			}
 		case <-time.After(timeout + 5*time.Second):
 			t.Fatal("a slow-loris connection was never cut off")
 		}
-	}
-	if served < 5 {
-		t.Errorf("served %d introspections during the attack; want at least 5", served)
 	}
 }
 
@@ -213,6 +213,7 @@ func TestSlowLoris(t *testing.T) {
 func TestReadTimeout(t *testing.T) {
 	const timeout = 400 * time.Millisecond
 	in := start(t, limitsArgs("--read-timeout", timeout.String()), nil)
+	t0 := time.Now() // the server's deadline starts after this, at accept
 	c := dialServer(t, in)
 	const body = "token=one-active&pad=" + "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 	fmt.Fprintf(c, "POST /introspect HTTP/1.1\r\nHost: x\r\nAuthorization: Basic cnM6cnMtc2VjcmV0\r\n"+
@@ -225,11 +226,12 @@ func TestReadTimeout(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
-	took, got := waitClosed(t, c, timeout+3*time.Second)
+	_, got := waitClosed(t, c, timeout+5*time.Second)
+	took := time.Since(t0)
 	if bytes.Contains(got, []byte(`"active":true`)) {
 		t.Errorf("a body slower than --read-timeout was answered after %v: %q", took, got)
 	}
-	if took < timeout-50*time.Millisecond {
+	if took < timeout {
 		t.Errorf("connection ended after %v, before --read-timeout %v: %q", took, timeout, got)
 	}
 }
@@ -244,6 +246,10 @@ func TestWriteTimeout(t *testing.T) {
 		const body = "token=one-active"
 		fmt.Fprintf(c, "POST /introspect HTTP/1.1\r\nHost: x\r\nAuthorization: Basic cnM6cnMtc2VjcmV0\r\n"+
 			"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n", len(body))
+		if perByte == 0 {
+			io.WriteString(c, body)
+			return
+		}
 		for i := range len(body) {
 			if _, err := c.Write([]byte{body[i]}); err != nil {
 				return
@@ -253,7 +259,7 @@ func TestWriteTimeout(t *testing.T) {
 	}
 
 	fast := dialServer(t, in)
-	send(fast, time.Millisecond) // about 16 ms
+	send(fast, 0) // all at once
 	res, err := http.ReadResponse(bufio.NewReader(fast), nil)
 	if err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("request within --write-timeout: %v %v", res, err)
@@ -277,11 +283,12 @@ func TestWriteTimeout(t *testing.T) {
 			t.Fatalf("quick token: %s", body)
 		}
 		c := dialServer(t, in)
+		t0 := time.Now() // the write deadline starts after this, once the headers are read
 		if _, err := io.WriteString(c, rawIntrospection("x", "slow-1s")); err != nil {
 			t.Fatal(err)
 		}
-		took, got := waitClosed(t, c, 5*time.Second)
-		if len(got) > 0 || took < timeout-50*time.Millisecond {
+		_, got := waitClosed(t, c, 5*time.Second)
+		if took := time.Since(t0); len(got) > 0 || took < timeout {
 			t.Errorf("a 1s scripted delay under --write-timeout %v: connection ended after %v with %q; want no answer", timeout, took, got)
 		}
 	})
@@ -307,6 +314,8 @@ func TestIdleTimeout(t *testing.T) {
 	in := start(t, limitsArgs("--idle-timeout", timeout.String()), nil)
 	c := dialServer(t, in)
 	br := bufio.NewReader(c)
+	// The server's idle time starts after its answer, so after this.
+	t0 := time.Now()
 	if _, err := io.WriteString(c, rawIntrospection("x", "one-active")); err != nil {
 		t.Fatal(err)
 	}
@@ -319,14 +328,13 @@ func TestIdleTimeout(t *testing.T) {
 	if res.StatusCode != http.StatusOK || res.Close {
 		t.Fatalf("first request: %d, close %v; want 200 on a kept-alive connection", res.StatusCode, res.Close)
 	}
-	t0 := time.Now()
-	_ = c.SetReadDeadline(t0.Add(timeout + 3*time.Second))
+	_ = c.SetReadDeadline(time.Now().Add(timeout + 5*time.Second))
 	n, err := br.Read(make([]byte, 1))
 	took := time.Since(t0)
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		t.Fatalf("idle connection still open after %v", took)
 	}
-	if n != 0 || took < timeout-50*time.Millisecond {
+	if n != 0 || took < timeout {
 		t.Errorf("idle connection closed after %v (read %d bytes, %v); want about %v", took, n, err, timeout)
 	}
 }

@@ -176,7 +176,7 @@ func TestEnvAndFlags(t *testing.T) {
 	}{
 		{
 			name: "defaults",
-			want: serveConfig{addr: "127.0.0.1:8080", logFormat: "text", admin: true},
+			want: serveConfig{addr: "127.0.0.1:8080", logFormat: "text", admin: true, jwt: true},
 		},
 		{
 			name: "env only",
@@ -185,7 +185,7 @@ func TestEnvAndFlags(t *testing.T) {
 				"INTROSPECTMOCK_LOG_FORMAT": "json", "INTROSPECTMOCK_TLS": "true", "INTROSPECTMOCK_ADMIN": "false",
 				"INTROSPECTMOCK_DEMO_FALLBACK": "1",
 			},
-			want: serveConfig{addr: "0.0.0.0:9000", issuer: "https://env.test", logFormat: "json", tls: true, demoFallback: true},
+			want: serveConfig{addr: "0.0.0.0:9000", issuer: "https://env.test", logFormat: "json", tls: true, demoFallback: true, jwt: true},
 		},
 		{
 			name: "flags win",
@@ -194,12 +194,12 @@ func TestEnvAndFlags(t *testing.T) {
 				"INTROSPECTMOCK_ADDR": "0.0.0.0:9000", "INTROSPECTMOCK_ISSUER": "https://env.test",
 				"INTROSPECTMOCK_LOG_FORMAT": "json", "INTROSPECTMOCK_TLS": "true", "INTROSPECTMOCK_ADMIN": "false",
 			},
-			want: serveConfig{addr: "127.0.0.1:7000", issuer: "https://flag.test", logFormat: "text", admin: true},
+			want: serveConfig{addr: "127.0.0.1:7000", issuer: "https://flag.test", logFormat: "text", admin: true, jwt: true},
 		},
 		{
 			name: "own certificate implies tls",
 			env:  map[string]string{"INTROSPECTMOCK_TLS_CERT": "c.pem", "INTROSPECTMOCK_TLS_KEY": "k.pem"},
-			want: serveConfig{addr: "127.0.0.1:8080", logFormat: "text", admin: true, tls: true, tlsCert: "c.pem", tlsKey: "k.pem"},
+			want: serveConfig{addr: "127.0.0.1:8080", logFormat: "text", admin: true, tls: true, tlsCert: "c.pem", tlsKey: "k.pem", jwt: true},
 		},
 	}
 	for _, tt := range tests {

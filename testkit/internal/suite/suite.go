@@ -52,6 +52,7 @@ var cases = []struct {
 	{"TL-5/revoked mid-test", testRevokedMidTest},
 	{"ER-5/scripted 503 then recovery", testScriptedFault},
 	{"ER-5/FailNext then recovery", testFailNext},
+	{"RV-7/FailNextAt revoke 503, token stays active", testFailNextAtRevoke},
 	{"journal", testJournal},
 	{"isolation under t.Parallel", testIsolation},
 }
@@ -157,6 +158,41 @@ func testFailNext(t *testing.T, start Start) {
 	if !introspect(t, s, tok).active(t) {
 		t.Error("third call: inactive; want recovery")
 	}
+}
+
+// testFailNextAtRevoke injects a 503 at /revoke: the revocation answers
+// 503 with Retry-After and revokes nothing (SPEC RV-7), introspection is
+// not faulted, the journal names the fault, and the next revocation works.
+func testFailNextAtRevoke(t *testing.T, start Start) {
+	s := start(t)
+	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	s.FailNextAt(mockserver.EndpointRevoke, 1, mockserver.Fault{Status: http.StatusServiceUnavailable, RetryAfter: 3 * time.Second})
+
+	if !introspect(t, s, tok).active(t) {
+		t.Fatal("introspection under a revoke fault: inactive; want active, unfaulted")
+	}
+	a := post(t, s, s.RevocationURL(), url.Values{"token": {tok}})
+	a.wantError(t, http.StatusServiceUnavailable, "temporarily_unavailable")
+	if got := a.header.Get("Retry-After"); got != "3" {
+		t.Errorf("Retry-After = %q; want \"3\"", got)
+	}
+	if !introspect(t, s, tok).active(t) {
+		t.Error("after the faulted revocation: inactive; want the token still active (RV-7)")
+	}
+	var revokes []mockserver.Call
+	for _, c := range s.Calls() {
+		if c.Endpoint == mockserver.EndpointRevoke {
+			revokes = append(revokes, c)
+		}
+	}
+	if len(revokes) != 1 || revokes[0].Status != http.StatusServiceUnavailable || revokes[0].Fault != "status 503" {
+		t.Errorf("journal revocations %v; want one, 503 with fault \"status 503\"", revokes)
+	}
+
+	if a := post(t, s, s.RevocationURL(), url.Values{"token": {tok}}); a.status != http.StatusOK || len(a.body) != 0 {
+		t.Fatalf("next revocation: %d %s; want 200 with an empty body", a.status, a.body)
+	}
+	introspect(t, s, tok).wantInactive(t)
 }
 
 func testJournal(t *testing.T, start Start) {
