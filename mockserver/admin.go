@@ -302,6 +302,11 @@ type tokenJSON struct {
 	Script    []stepJSON     `json:"script,omitempty"`
 	State     string         `json:"state"`
 	Calls     int            `json:"calls"`
+
+	// The lifecycle keys (SPEC RV-5, TL-6), as in fixtures.
+	Kind             string   `json:"kind,omitempty"`
+	Grant            string   `json:"grant,omitempty"`
+	IntrospectableBy []string `json:"introspectable_by,omitempty"`
 }
 
 // stepJSON is a script step in fixture format.
@@ -328,6 +333,7 @@ func newTokenJSON(ti TokenInfo) tokenJSON {
 		Token: t.Token, Scope: t.Scope, ClientID: t.ClientID, Username: t.Username, Sub: t.Sub,
 		Iss: t.Iss, TokenType: t.TokenType, Jti: t.Jti, Claims: t.Claims, Revoked: t.Revoked,
 		State: ti.State, Calls: ti.Calls,
+		Kind: t.Kind, Grant: t.Grant, IntrospectableBy: t.IntrospectableBy,
 	}
 	switch {
 	case len(t.Aud) == 1 && !t.AudList:
@@ -404,6 +410,7 @@ func (a *adminReq) addToken() {
 		Aud: ft.Aud.Values, AudList: ft.Aud.List, Iss: ft.Iss, TokenType: ft.TokenType, Jti: ft.Jti,
 		IssuedAt: ft.Iat.Resolve(now), NotBefore: ft.Nbf.Resolve(now), ExpiresAt: ft.Exp.Resolve(now),
 		Claims: ft.Claims, Revoked: ft.Revoked, Script: ft.Script,
+		Kind: ft.Kind, Grant: ft.Grant, IntrospectableBy: ft.IntrospectableBy,
 	}
 	if !ft.Exp.IsSet() { // `exp: never`: the parser set the default otherwise
 		t.ExpiresIn = -1

@@ -47,9 +47,31 @@ type Token struct {
 	// shadow the members above (SPEC IR-8).
 	Claims  map[string]any
 	Revoked bool
+	// Kind is KindAccessToken or KindRefreshToken; "" means an access
+	// token. It is no answer member (TokenType is, and resource servers
+	// may take an active refresh token for an access token: SPEC PF-19);
+	// it decides what revocation does (SPEC RV-5, RV-6).
+	Kind string
+	// Grant names the authorization grant the token belongs to; "" for
+	// none. Revoking a refresh token revokes every access token of its
+	// grant (SPEC RV-5); Revoked set here revokes this token only.
+	Grant string
+	// IntrospectableBy lists the client_ids that see the token; other
+	// callers get {"active":false} (SPEC TL-6). Nil or empty lets every
+	// caller see it. Fixture-bearer and anonymous callers have no
+	// client_id; a bearer token issued at /token counts as its client.
+	// The ids are not checked against the namespace's clients, which
+	// AddClient may add later. TokenInfo.State does not depend on it.
+	IntrospectableBy []string
 	// Script changes the token's state or answer on cue; see Step.
 	Script []Step
 }
+
+// Token kinds (Token.Kind), named like RFC 7009 token_type_hint values.
+const (
+	KindAccessToken  = fixtures.KindAccessToken
+	KindRefreshToken = fixtures.KindRefreshToken
+)
 
 // Token states, as TokenInfo.State reports them and script steps set them.
 const (

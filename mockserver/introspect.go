@@ -3,6 +3,7 @@ package mockserver
 import (
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 )
 
@@ -42,7 +43,9 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 					state = override
 				}
 			}
-			if active = state == StateActive; active {
+			// SPEC TL-6: a token limited to some callers is inactive to
+			// the others, whatever its state or script says.
+			if active = state == StateActive && e.visibleTo(who.client); active {
 				body = e.body // immutable after render: no copy needed
 			}
 		}
@@ -140,10 +143,12 @@ func (p *pendingFaults) take() bool {
 }
 
 // handleRevoke handles the "POST /revoke" route (RFC 7009). Known tokens
-// are revoked; unknown ones are fine too: 200 with an empty body (SPEC
-// RV-3). The hint is recorded and otherwise ignored (SPEC RV-4). A
-// FailNextAt fault plays instead, and then nothing is revoked (SPEC RV-7)
-// unless it is a bare delay.
+// are revoked, a refresh token with the access tokens of its grant (SPEC
+// RV-5); unknown ones are fine too: 200 with an empty body (SPEC RV-3).
+// The hint is recorded and otherwise ignored (SPEC RV-4). A client may opt
+// in to refusals (SPEC RV-6, revokeForLocked). A FailNextAt fault plays
+// instead, and then nothing is revoked (SPEC RV-7) unless it is a bare
+// delay.
 func (s *Server) handleRevoke(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
 	f, err := s.readForm(w, r, forRevoke)
 	if err != nil {
@@ -153,12 +158,13 @@ func (s *Server) handleRevoke(ns *Namespace, w http.ResponseWriter, r *http.Requ
 	c.token, c.hint = f.token, f.hint
 
 	var fault *pendingFaults
+	var refused *oauthError
 	ns.mu.Lock()
 	st := ns.state()
 	who, err := authenticate(ns, st, r, &f, c.time, forRevoke)
 	if err == nil && f.token != "" {
 		if fault = ns.takeFault(slotRevoke); fault == nil {
-			ns.revokeLocked(f.token)
+			refused = ns.revokeForLocked(who.client, f.token)
 		}
 	}
 	ns.mu.Unlock()
@@ -178,16 +184,64 @@ func (s *Server) handleRevoke(ns *Namespace, w http.ResponseWriter, r *http.Requ
 			return
 		}
 		ns.mu.Lock() // a bare delay: revoke after it, as a slow server would
-		ns.revokeLocked(f.token)
+		refused = ns.revokeForLocked(who.client, f.token)
 		ns.mu.Unlock()
+	}
+	if refused != nil {
+		s.writeError(w, c, refused)
+		return
 	}
 	s.writeJSON(w, c, http.StatusOK, nil, true)
 }
 
-// revokeLocked revokes the token, if the namespace holds it. ns.mu must be
-// held for writing.
-func (ns *Namespace) revokeLocked(token string) {
-	if e := ns.tokens[token]; e != nil {
-		e.revoked = true
+// revokeForLocked revokes the token for the revocation endpoint's caller
+// cl (nil for an anonymous one), if the namespace holds it. A client that
+// opted in refuses, leaving the token as it was (SPEC RV-6): with
+// revocation_ownership, a token whose client_id is not the caller's is
+// 400 unauthorized_client (RFC 7009 §2.1); with revoke_access_tokens:
+// false, an access token is 400 unsupported_token_type (RFC 7009
+// §2.2.1), and revoking a refresh token leaves its grant's access tokens
+// active. ns.mu must be held for writing.
+func (ns *Namespace) revokeForLocked(cl *client, token string) *oauthError {
+	e := ns.tokens[token]
+	if e == nil {
+		return nil // SPEC RV-3
 	}
+	refresh := e.src.Kind == KindRefreshToken
+	if cl != nil {
+		switch {
+		case cl.revokeOwnOnly && e.src.ClientID != cl.id:
+			return &oauthError{status: http.StatusBadRequest, code: "unauthorized_client",
+				desc: "the token was not issued to this client"}
+		case cl.revokeRefreshOnly && !refresh:
+			return &oauthError{status: http.StatusBadRequest, code: "unsupported_token_type",
+				desc: "this server does not revoke access tokens"}
+		}
+	}
+	ns.revokeEntryLocked(e, cl == nil || !cl.revokeRefreshOnly)
+	return nil
+}
+
+// revokeEntryLocked revokes e. With cascade, a refresh token takes every
+// access token of its grant along (RFC 7009 §2.1, SPEC RV-5); other
+// refresh tokens of the grant stay. ns.mu must be held for writing.
+func (ns *Namespace) revokeEntryLocked(e *entry, cascade bool) {
+	e.revoked = true
+	if !cascade || e.src.Kind != KindRefreshToken || e.src.Grant == "" {
+		return
+	}
+	grant := e.src.Grant
+	for _, o := range ns.tokens {
+		if o.src.Grant == grant && o.src.Kind != KindRefreshToken {
+			o.revoked = true
+		}
+	}
+}
+
+// visibleTo reports whether the introspection caller cl (nil for an
+// anonymous one) may see e (SPEC TL-6): any caller when the token lists
+// none, else a client_id client it lists. Namespace.mu must be held.
+func (e *entry) visibleTo(cl *client) bool {
+	by := e.src.IntrospectableBy
+	return len(by) == 0 || cl != nil && cl.id != "" && slices.Contains(by, cl.id)
 }

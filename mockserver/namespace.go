@@ -88,6 +88,9 @@ type client struct {
 	lifetime       time.Duration // of tokens issued at /token
 	basic, post    bool          // client_secret_basic, client_secret_post allowed
 	introspect     bool          // may call /introspect (SPEC CA-8)
+	// revokeOwnOnly refuses revoking other clients' tokens;
+	// revokeRefreshOnly refuses revoking access tokens (SPEC RV-6).
+	revokeOwnOnly, revokeRefreshOnly bool
 	// jwt holds its keys (private_key_jwt) and JWT introspection response
 	// settings (clientassertion.go); nil for none.
 	jwt *clientJWT
@@ -234,6 +237,9 @@ func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string
 		if err == nil {
 			err = checkSteps(t.Script)
 		}
+		if err == nil {
+			err = checkKind(t.Kind)
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("mockserver: %s: %v", place(t.Pos, "tokens", i), err)
 		}
@@ -274,6 +280,7 @@ func newClient(fc *fixtures.Client) (*client, error) {
 		basic:      len(fc.AuthMethods) == 0,
 		post:       len(fc.AuthMethods) == 0,
 	}
+	c.revokeOwnOnly, c.revokeRefreshOnly = fc.RevocationOwnership, fc.NoRevokeAccessTokens // SPEC RV-6, opt-in
 	if c.lifetime == 0 {
 		c.lifetime = defaultTokenLifetime
 	}

@@ -96,6 +96,13 @@ func toFixture(t *Token, now time.Time) (*fixtures.Token, error) {
 		Aud: fixtures.Audience{Values: slices.Clone(t.Aud), List: t.AudList},
 		Iss: t.Iss, TokenType: t.TokenType, Jti: t.Jti,
 		Claims: withoutNullClaims(t.Claims), Revoked: t.Revoked, Script: slices.Clone(t.Script),
+		Kind: t.Kind, Grant: t.Grant, IntrospectableBy: slices.Clone(t.IntrospectableBy),
+	}
+	if err := checkKind(t.Kind); err != nil {
+		return nil, err
+	}
+	if len(ft.IntrospectableBy) == 0 {
+		ft.IntrospectableBy = nil
 	}
 	iat, nbf, exp := t.IssuedAt, t.NotBefore, t.ExpiresAt
 	switch {
@@ -130,6 +137,15 @@ func toFixture(t *Token, now time.Time) (*fixtures.Token, error) {
 	return ft, nil
 }
 
+// checkKind checks a token's Kind (SPEC RV-5).
+func checkKind(kind string) error {
+	switch kind {
+	case "", KindAccessToken, KindRefreshToken:
+		return nil
+	}
+	return fmt.Errorf("kind: unknown kind %q (want %s or %s)", kind, KindAccessToken, KindRefreshToken)
+}
+
 // renderAnswer renders a stub's active answer.
 func renderAnswer(t *Token, now time.Time, issuer string) (activeBody, error) {
 	t2 := *t
@@ -150,6 +166,7 @@ func (e *entry) info(tok string, now time.Time) TokenInfo {
 		Aud: slices.Clone(src.Aud.Values), AudList: src.Aud.List,
 		Iss: src.Iss, TokenType: src.TokenType, Jti: src.Jti,
 		IssuedAt: e.iat, Claims: maps.Clone(src.Claims), Revoked: e.revoked,
+		Kind: src.Kind, Grant: src.Grant, IntrospectableBy: slices.Clone(src.IntrospectableBy),
 	}
 	if e.hasNbf {
 		t.NotBefore = e.nbf
@@ -194,6 +211,8 @@ func (ns *Namespace) Lookup(token string) (TokenInfo, bool) {
 }
 
 // Revoke revokes the token; false if the namespace does not hold it.
+// Revoking a refresh token also revokes every access token of its grant
+// (SPEC RV-5).
 func (ns *Namespace) Revoke(token string) bool {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
@@ -201,7 +220,7 @@ func (ns *Namespace) Revoke(token string) bool {
 	if e == nil {
 		return false
 	}
-	e.revoked = true
+	ns.revokeEntryLocked(e, true)
 	return true
 }
 

@@ -494,6 +494,11 @@ func tokenJSON(t mockserver.Token) map[string]any {
 	if t.Revoked {
 		m["revoked"] = true
 	}
+	str("kind", t.Kind)
+	str("grant", t.Grant)
+	if len(t.IntrospectableBy) > 0 {
+		m["introspectable_by"] = t.IntrospectableBy
+	}
 	if len(t.Script) > 0 {
 		m["script"] = stepsJSON(t.Script)
 	}
