@@ -5,6 +5,31 @@ import (
 	"time"
 )
 
+// BenchmarkDevImage measures what finding the image built from the source
+// costs a test binary when that image exists: go build (a cache hit), the
+// hash of binary and Dockerfile, and a look at the daemon; the first Start
+// of each test binary pays it once. Report it with
+//
+//	go test -run '^$' -bench DevImage -benchtime 20x ./testkit/container
+func BenchmarkDevImage(b *testing.B) {
+	d, err := procs.docker()
+	if err != nil {
+		b.Skip(err)
+	}
+	if _, err := d.devImage(b, devRepository); err != nil { // build it if missing
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		d.buildMu.Lock()
+		clear(d.devRefs) // found once per process: forget it
+		d.buildMu.Unlock()
+		if _, err := d.devImage(b, devRepository); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkStartToHealthy measures a new container from create to the
 // first 200 from /healthz (the image present, no fixtures): what the first
 // test of a package waits for. Report it with
@@ -15,10 +40,11 @@ func BenchmarkStartToHealthy(b *testing.B) {
 	if err != nil {
 		b.Skip(err)
 	}
-	if err := d.ensureImage(b, DefaultImage); err != nil {
+	ref, err := d.devImage(b, devRepository)
+	if err != nil {
 		b.Fatal(err)
 	}
-	o := options{image: DefaultImage, startTimeout: defaultStartTimeout}
+	o := options{image: ref, startTimeout: defaultStartTimeout}
 	files, err := readFixtures(nil)
 	if err != nil {
 		b.Fatal(err)

@@ -10,11 +10,14 @@
 //
 // Docker is reached as dockertest finds it (DOCKER_HOST, DOCKER_CERT_PATH or
 // the default socket). Without a daemon Start skips the test, saying why;
-// with INTROSPECTMOCK_REQUIRE_DOCKER=1 in the environment it fails it. When
-// the image (introspectmock:dev, or INTROSPECTMOCK_IMAGE, or WithImage) is
-// not present it is built from this module's source with the go command and
-// the module's Dockerfile, so no registry is needed; remove the image to
-// have it rebuilt after the source changed.
+// with INTROSPECTMOCK_REQUIRE_DOCKER=1 in the environment it fails it.
+//
+// Unless WithImage or INTROSPECTMOCK_IMAGE names an image, the image is
+// built from this module's source, with the go command and the module's
+// Dockerfile (no registry needed), and tagged introspectmock:dev-<hash>, a
+// hash of the binary and the Dockerfile: a source change makes a new image,
+// an unchanged source reuses the one there. An image named explicitly is
+// used as given and never built.
 //
 // Only this package imports Docker code: in-process users of testkit never
 // compile it.
@@ -33,13 +36,17 @@ import (
 	"github.com/introspectmock/introspectmock/testkit"
 )
 
-// DefaultImage is the image Start runs unless ImageEnv or WithImage names
-// another.
+// DefaultImage names the image built from this module's source, which
+// Start runs unless ImageEnv or WithImage names another. It is a name, not
+// a tag to run: Start runs introspectmock:dev-<hash> (see the package
+// documentation), and naming DefaultImage with ImageEnv or WithImage is
+// the same as naming none.
 const DefaultImage = "introspectmock:dev"
 
-// ImageEnv names the environment variable that, when set, replaces
-// DefaultImage, e.g. to test an image built by an earlier CI stage.
-// WithImage wins over it.
+// ImageEnv names the environment variable that, when set, names the image
+// to run instead of one built from the source, e.g. an image built by an
+// earlier CI stage. It is used as given, never built. WithImage wins over
+// it.
 const ImageEnv = "INTROSPECTMOCK_IMAGE"
 
 // RequireDockerEnv names the environment variable that, set to 1 (or
@@ -49,6 +56,8 @@ const RequireDockerEnv = "INTROSPECTMOCK_REQUIRE_DOCKER"
 
 // Label is set to "1" on every container this package starts, so that
 // `docker ps -a --filter label=introspectmock.test=1` finds leftovers.
+// Label+".pid" and Label+".dir" name the process that started it and its
+// working directory (the test's package directory).
 const Label = "introspectmock.test"
 
 // Option configures Start. Defaults apply first, then the options in the
@@ -56,7 +65,9 @@ const Label = "introspectmock.test"
 type Option func(*options) error
 
 type options struct {
-	image        string
+	image        string // named explicitly, or "": built from the source
+	from         string // what named image: "WithImage" or "$INTROSPECTMOCK_IMAGE"
+	devRepo      string // repository of the image built from the source
 	fixtures     []string
 	adminToken   string        // "": random per container
 	startTimeout time.Duration // bound on start-to-healthy
@@ -81,15 +92,16 @@ func WithFixtures(paths ...string) Option {
 	}
 }
 
-// WithImage runs image ref instead of DefaultImage (or ImageEnv's). When
-// ref is not present locally it is built from this module's source and
-// tagged ref. Default: DefaultImage.
+// WithImage runs image ref, as given, instead of one built from this
+// module's source (or ImageEnv's). It is never built: when the daemon
+// lacks it the test fails. WithImage(DefaultImage) is the default: the
+// image built from the source.
 func WithImage(ref string) Option {
 	return func(o *options) error {
 		if ref == "" {
 			return errors.New("WithImage: empty image reference")
 		}
-		o.image = ref
+		o.image, o.from = ref, "WithImage"
 		return nil
 	}
 }
@@ -149,14 +161,9 @@ func start(tb testing.TB, r *registry, opts ...Option) *testkit.Server {
 		}
 	})
 
-	o := options{image: DefaultImage, startTimeout: defaultStartTimeout}
-	if ref := os.Getenv(ImageEnv); ref != "" {
-		o.image = ref
-	}
-	for _, opt := range opts {
-		if err := opt(&o); err != nil {
-			tb.Fatalf("container: %v", err)
-		}
+	o, err := newOptions(opts)
+	if err != nil {
+		tb.Fatalf("container: %v", err)
 	}
 	files, err := readFixtures(o.fixtures)
 	if err != nil {
@@ -194,6 +201,23 @@ func start(tb testing.TB, r *registry, opts ...Option) *testkit.Server {
 		tb.Fatalf("container: %v%s", err, c.logTail())
 	}
 	return srv
+}
+
+// newOptions returns the defaults, ImageEnv's image and then opts applied.
+func newOptions(opts []Option) (options, error) {
+	o := options{devRepo: devRepository, startTimeout: defaultStartTimeout}
+	if ref := os.Getenv(ImageEnv); ref != "" {
+		o.image, o.from = ref, "$"+ImageEnv
+	}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return o, err
+		}
+	}
+	if o.image == DefaultImage { // the name of the image built from the source
+		o.image, o.from = "", ""
+	}
+	return o, nil
 }
 
 // adminTimeout bounds one admin call made by this package.

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -34,7 +36,7 @@ func dockerForTest(t *testing.T) *dockerClient {
 		if requireDocker() {
 			t.Fatalf("%v (%s=1 requires Docker)", err, RequireDockerEnv)
 		}
-		t.Skipf("skipping: %v", err)
+		t.Skipf("skipping: %v; set %s=1 to fail instead", err, RequireDockerEnv)
 	}
 	return d
 }
@@ -94,6 +96,16 @@ func TestSharedContainerRemovedWithLastUser(t *testing.T) {
 			t.Fatalf("%d containers; want 1", len(ids))
 		}
 		id = ids[0]
+		info, err := d.pool.Client.InspectContainer(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wd, _ := os.Getwd()
+		for k, want := range map[string]string{Label: "1", Label + ".pid": fmt.Sprint(os.Getpid()), Label + ".dir": wd} {
+			if got := info.Config.Labels[k]; got != want {
+				t.Errorf("label %s = %q; want %q (it tells leftovers' origin)", k, got, want)
+			}
+		}
 		a.Close() // one user done: the container stays for the other
 		if !exists(t, d, id) {
 			t.Fatal("container removed while a test still uses it")
@@ -190,12 +202,13 @@ func TestFixturesKeyTheContainer(t *testing.T) {
 
 func TestFailureShowsLogsAndRemovesContainer(t *testing.T) {
 	d := dockerForTest(t)
-	if err := d.ensureImage(t, DefaultImage); err != nil {
+	base, err := d.devImage(t, devRepository)
+	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		name    string
-		cmd     string // CMD of an image FROM DefaultImage
+		cmd     string // CMD of an image FROM the one built from the source
 		wantErr string
 		wantLog string
 	}{
@@ -206,7 +219,7 @@ func TestFailureShowsLogsAndRemovesContainer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ref := buildTestImage(t, d, "FROM "+DefaultImage+"\nCMD "+tt.cmd+"\n")
+			ref := buildTestImage(t, d, "FROM "+base+"\nCMD "+tt.cmd+"\n")
 			f := &fakeTB{TB: t}
 			f.run(func(tb testing.TB) {
 				start(tb, newRegistry(), WithImage(ref), func(o *options) error {
@@ -306,13 +319,34 @@ func TestNoDaemon(t *testing.T) {
 	}
 }
 
-func TestBuildsMissingImageOnce(t *testing.T) {
+// devRepoForTest returns a repository of its own for images built from the
+// source, removed with all its images by t.Cleanup, and an Option that
+// makes Start use it.
+func devRepoForTest(t *testing.T, d *dockerClient) (string, Option) {
+	t.Helper()
+	repo := fmt.Sprintf("introspectmock-test-%d-%d", os.Getpid(), testImages.Add(1))
+	removeAll := func() {
+		images, err := d.pool.Client.ListImages(dc.ListImagesOptions{Filters: map[string][]string{"reference": {repo}}})
+		if err != nil {
+			t.Errorf("list images of %s: %v", repo, err)
+		}
+		for _, img := range images {
+			for _, tag := range img.RepoTags {
+				removeImage(t, d, tag)
+			}
+		}
+	}
+	removeAll()
+	t.Cleanup(removeAll)
+	return repo, func(o *options) error { o.devRepo = repo; return nil }
+}
+
+func TestBuildsImageFromSourceOnce(t *testing.T) {
 	d := dockerForTest(t)
-	ref := fmt.Sprintf("introspectmock-buildtest:%d", os.Getpid())
-	t.Cleanup(func() { removeImage(t, d, ref) })
-	removeImage(t, d, ref)
+	repo, useRepo := devRepoForTest(t, d)
 	r := newRegistry()
 	fs := make([]*fakeTB, 2)
+	images := make([]string, len(fs))
 	var wg sync.WaitGroup
 	for i := range fs {
 		fs[i] = &fakeTB{TB: t}
@@ -321,11 +355,12 @@ func TestBuildsMissingImageOnce(t *testing.T) {
 			defer wg.Done()
 			fs[i].run(func(tb testing.TB) {
 				// Two admin tokens: two containers, both needing the image.
-				s := start(tb, r, WithImage(ref), WithAdminToken(fmt.Sprint("admin-", i)))
+				s := start(tb, r, useRepo, WithAdminToken(fmt.Sprint("admin-", i)))
 				tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 				if !introspect(t, s, s.ClientID(), s.ClientSecret(), tok) {
 					tb.Errorf("token inactive in a container of the built image")
 				}
+				images[i] = imageOf(t, d, s)
 			})
 		}()
 	}
@@ -343,6 +378,309 @@ func TestBuildsMissingImageOnce(t *testing.T) {
 	}
 	if builds != 1 {
 		t.Errorf("image built %d times; want once", builds)
+	}
+	want := regexp.MustCompile("^" + regexp.QuoteMeta(repo) + ":dev-[0-9a-f]{12}$")
+	if images[0] != images[1] || !want.MatchString(images[0]) {
+		t.Errorf("containers of images %q; want one image matching %s", images, want)
+	}
+
+	// The image is there: another process (a fresh registry and
+	// connection) finds the same tag and builds nothing.
+	f := &fakeTB{TB: t}
+	f.run(func(tb testing.TB) {
+		s := start(tb, newRegistry(), useRepo)
+		if got := imageOf(t, d, s); got != images[0] {
+			tb.Errorf("second run's image %s; want %s", got, images[0])
+		}
+	})
+	for _, l := range f.logs {
+		if strings.Contains(l, "building") {
+			t.Errorf("image built again for an unchanged source: %s", l)
+		}
+	}
+	if f.fatal != "" || len(f.errors) > 0 {
+		t.Errorf("second run: fatal %q, errors %q", f.fatal, f.errors)
+	}
+}
+
+// imageOf returns the image (as named when it was created) of the
+// container behind s.
+func imageOf(t *testing.T, d *dockerClient, s *testkit.Server) string {
+	t.Helper()
+	u, err := url.Parse(s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := d.pool.Client.ListContainers(dc.ListContainersOptions{All: true, Filters: map[string][]string{"label": {Label + "=1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range list {
+		for _, p := range c.Ports {
+			if fmt.Sprint(p.PublicPort) == u.Port() && p.PrivatePort == 8080 {
+				return c.Image
+			}
+		}
+	}
+	t.Fatalf("no container publishes %s", u.Host)
+	return ""
+}
+
+func TestNamedImageIsNeverBuilt(t *testing.T) {
+	d := dockerForTest(t)
+	missing := fmt.Sprintf("introspectmock-test-missing:%d", os.Getpid())
+	removeImage(t, d, missing)
+	base, err := d.devImage(t, devRepository)
+	if err != nil {
+		t.Fatal(err)
+	}
+	present := buildTestImage(t, d, "FROM "+base+"\nLABEL introspectmock.test.named=1\n")
+	tests := []struct {
+		name      string
+		env       string // INTROSPECTMOCK_IMAGE
+		opts      []Option
+		wantFatal []string // "": starts a container of wantImage
+		wantImage string
+	}{
+		{name: "WithImage missing", opts: []Option{WithImage(missing)},
+			wantFatal: []string{"image " + missing + " (named by WithImage) not found", "never built"}},
+		{name: "env missing", env: missing,
+			wantFatal: []string{"image " + missing + " (named by $INTROSPECTMOCK_IMAGE) not found", "never built"}},
+		{name: "WithImage present", opts: []Option{WithImage(present)}, wantImage: present},
+		{name: "env present", env: present, wantImage: present},
+		{name: "WithImage wins over env", env: missing, opts: []Option{WithImage(present)}, wantImage: present},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(ImageEnv, tt.env)
+			f := &fakeTB{TB: t}
+			f.run(func(tb testing.TB) {
+				s := start(tb, newRegistry(), tt.opts...)
+				if got := imageOf(t, d, s); got != tt.wantImage {
+					tb.Errorf("container of image %s; want %s", got, tt.wantImage)
+				}
+			})
+			for _, want := range tt.wantFatal {
+				if !strings.Contains(f.fatal, want) {
+					t.Errorf("failure %q; want it to contain %q", f.fatal, want)
+				}
+			}
+			if tt.wantFatal == nil && f.fatal != "" || len(f.errors) > 0 {
+				t.Errorf("fatal %q, errors %q", f.fatal, f.errors)
+			}
+			for _, l := range f.logs {
+				if strings.Contains(l, "build") || strings.Contains(l, "module source") {
+					t.Errorf("log %q: the image built from the source was looked for", l)
+				}
+			}
+			if ok, err := d.hasImage(missing); ok || err != nil {
+				t.Errorf("image %s exists (%v): built although named", missing, err)
+			}
+		})
+	}
+}
+
+func TestNewOptionsImage(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      string
+		opts     []Option
+		wantRef  string
+		wantFrom string
+	}{
+		{name: "none: built from the source"},
+		{name: "env", env: "ci/introspectmock:123", wantRef: "ci/introspectmock:123", wantFrom: "$INTROSPECTMOCK_IMAGE"},
+		{name: "WithImage", opts: []Option{WithImage("mine:1")}, wantRef: "mine:1", wantFrom: "WithImage"},
+		{name: "WithImage wins", env: "ci/introspectmock:123", opts: []Option{WithImage("mine:1")}, wantRef: "mine:1", wantFrom: "WithImage"},
+		{name: "env names the default", env: DefaultImage},
+		{name: "WithImage names the default", env: "ci/introspectmock:123", opts: []Option{WithImage(DefaultImage)}},
+		{name: "a dev tag is explicit", opts: []Option{WithImage(DefaultImage + "-0123456789ab")}, wantRef: DefaultImage + "-0123456789ab", wantFrom: "WithImage"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(ImageEnv, tt.env)
+			o, err := newOptions(tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.image != tt.wantRef || o.from != tt.wantFrom || o.devRepo != devRepository {
+				t.Errorf("image %q from %q, dev repository %q; want %q from %q, %q", o.image, o.from, o.devRepo, tt.wantRef, tt.wantFrom, devRepository)
+			}
+		})
+	}
+}
+
+func TestDevTag(t *testing.T) {
+	valid := regexp.MustCompile(`^dev-[0-9a-f]{12}$`)
+	bin, df := []byte("\x7fELF binary"), []byte("FROM scratch\n")
+	tests := []struct {
+		name      string
+		bin1, df1 []byte
+		bin2, df2 []byte
+		wantEqual bool
+	}{
+		{"same input", bin, df, bytes.Clone(bin), bytes.Clone(df), true},
+		{"binary changed", bin, df, []byte("\x7fELF binarY"), df, false},
+		{"Dockerfile changed", bin, df, bin, []byte("FROM scratch\nUSER 1\n"), false},
+		{"bytes moved between them", []byte("ab"), []byte("c"), []byte("a"), []byte("bc"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tag1, tag2 := devTag(tt.bin1, tt.df1), devTag(tt.bin2, tt.df2)
+			if !valid.MatchString(tag1) || !valid.MatchString(tag2) {
+				t.Errorf("tags %q, %q; want them to match %s", tag1, tag2, valid)
+			}
+			if (tag1 == tag2) != tt.wantEqual {
+				t.Errorf("tags %q and %q: equal = %v; want %v", tag1, tag2, tag1 == tag2, tt.wantEqual)
+			}
+		})
+	}
+}
+
+// TestSourceChangeMakesNewTag builds the binary from copies of the
+// module's source as devImage does: the same source gives the same tag,
+// also in another directory; a change to Go code or to an embedded file
+// gives a new one.
+func TestSourceChangeMakesNewTag(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary three times")
+	}
+	ctx := context.Background()
+	dir, err := moduleDir(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tagOf := func(t *testing.T, dir string) string {
+		t.Helper()
+		src, err := buildSource(ctx, dir, runtime.GOARCH, filepath.Join(t.TempDir(), "introspectmock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return devTag(src.binary, src.dockerfile)
+	}
+	orig := copySource(t, dir)
+	want := tagOf(t, orig)
+	if got := tagOf(t, orig); got != want {
+		t.Fatalf("same source built twice: tags %s and %s", want, got)
+	}
+	if got := tagOf(t, copySource(t, dir)); got != want {
+		t.Errorf("same source in another directory: tag %s; want %s", got, want)
+	}
+	tests := []struct {
+		name     string
+		file     string // in the module
+		old, new string
+	}{
+		{"Go code", "cmd/introspectmock/version.go", `"(devel)"`, `"(devel, changed)"`},
+		{"embedded fixture", "cmd/introspectmock/demo/demo.yaml", "demo-active", "demo-Active"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			changed := copySource(t, dir)
+			p := filepath.Join(changed, filepath.FromSlash(tt.file))
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(data, []byte(tt.old)) {
+				t.Fatalf("%s holds no %q to change", tt.file, tt.old)
+			}
+			if err := os.WriteFile(p, bytes.Replace(data, []byte(tt.old), []byte(tt.new), 1), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if got := tagOf(t, changed); got == want {
+				t.Errorf("tag %s after changing %s; want a new one", got, tt.file)
+			}
+		})
+	}
+}
+
+// copySource copies what the binary is built from (go.mod, go.sum, the
+// Dockerfile and the module's packages that ./cmd/introspectmock imports,
+// without tests) from the module in dir to a new directory.
+func copySource(t *testing.T, dir string) string {
+	t.Helper()
+	cmd := exec.Command(goCommand(), "list", "-deps", "-f", "{{with .Module}}{{if .Main}}{{$.Dir}}{{end}}{{end}}", "./cmd/introspectmock")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dst := t.TempDir()
+	copyFile := func(from, to string) {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"go.mod", "go.sum", "Dockerfile"} {
+		copyFile(filepath.Join(dir, f), filepath.Join(dst, f))
+	}
+	for _, pkg := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		err := filepath.WalkDir(pkg, func(p string, e fs.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				return err
+			case e.IsDir() && e.Name() == "testdata":
+				return filepath.SkipDir
+			case e.IsDir() || strings.HasSuffix(p, "_test.go"):
+				return nil
+			}
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
+			copyFile(p, filepath.Join(dst, rel))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+func TestPruneDevImages(t *testing.T) {
+	d := dockerForTest(t)
+	base, err := d.devImage(t, devRepository)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, _ := devRepoForTest(t, d)
+	tag := func(name string) string {
+		ref := buildTestImage(t, d, fmt.Sprintf("FROM %s\nLABEL introspectmock.test.prune=%s\n", base, name))
+		if err := d.pool.Client.TagImage(ref, dc.TagImageOptions{Repo: repo, Tag: name}); err != nil {
+			t.Fatal(err)
+		}
+		removeImage(t, d, ref) // untags it: repo:name is its only tag
+		return repo + ":" + name
+	}
+	old, inUse, other, current := tag("dev-000000000001"), tag("dev-000000000002"), tag("other"), tag("dev-000000000003")
+	c, err := d.pool.Client.CreateContainer(dc.CreateContainerOptions{Config: &dc.Config{Image: inUse, Labels: map[string]string{Label: "1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d.pool.Client.RemoveContainer(dc.RemoveContainerOptions{ID: c.ID, Force: true})
+		removeImage(t, d, inUse) // after its container
+	})
+
+	f := &fakeTB{TB: t}
+	d.pruneDevImages(f, repo, current, 1)
+	t.Logf("prune log: %q", f.logs)
+	for _, tt := range []struct {
+		ref  string
+		want bool
+	}{{old, false}, {inUse, true}, {other, true}, {current, true}} {
+		if ok, err := d.hasImage(tt.ref); ok != tt.want || err != nil {
+			t.Errorf("after prune, image %s exists = %v (%v); want %v", tt.ref, ok, err, tt.want)
+		}
 	}
 }
 
@@ -436,7 +774,7 @@ func TestNamespaceName(t *testing.T) {
 func TestConfigKey(t *testing.T) {
 	a := []fixtureFile{{name: "000-a.yaml", data: []byte("tokens: []\n")}}
 	b := []fixtureFile{{name: "000-a.yaml", data: []byte("tokens: [] \n")}}
-	base := options{image: DefaultImage}
+	base := options{devRepo: devRepository}
 	tests := []struct {
 		name      string
 		o1, o2    options
@@ -446,8 +784,9 @@ func TestConfigKey(t *testing.T) {
 		{"same", base, base, a, a, true},
 		{"content", base, base, a, b, false},
 		{"no fixtures", base, base, a, nil, false},
-		{"image", base, options{image: "other:1"}, a, a, false},
-		{"admin token", base, options{image: DefaultImage, adminToken: "x"}, a, a, false},
+		{"named image", base, options{image: "other:1", devRepo: devRepository}, a, a, false},
+		{"dev repository", base, options{devRepo: "other"}, a, a, false},
+		{"admin token", base, options{devRepo: devRepository, adminToken: "x"}, a, a, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

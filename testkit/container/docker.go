@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -31,7 +32,8 @@ type dockerClient struct {
 	host     string // where published ports are reached
 	bindIP   string // HostIP of port bindings ("": all interfaces)
 
-	buildMu sync.Mutex // serialises image checks and builds in this process
+	buildMu sync.Mutex        // serialises image checks and builds in this process
+	devRefs map[string]string // devImage's tag per repository, once found; guarded by buildMu
 }
 
 // connectDocker connects to the daemon of DOCKER_HOST (or the platform's
@@ -84,13 +86,15 @@ type instance struct {
 	removeErr  error
 }
 
-// start runs a new container of o.image (built first if missing) holding
-// files in /fixtures, and waits until it answers /healthz. On failure the
+// start runs a new container of the image for o (see image) holding files
+// in /fixtures, and waits until it answers /healthz. On failure the
 // container is removed and the error holds its last log lines.
 func (d *dockerClient) start(tb testing.TB, o options, files []fixtureFile) (*instance, error) {
-	if err := d.ensureImage(tb, o.image); err != nil {
+	ref, err := d.image(tb, o)
+	if err != nil {
 		return nil, err
 	}
+	o.image = ref
 	c, err := d.run(o, files)
 	if err != nil {
 		return nil, err
@@ -99,7 +103,7 @@ func (d *dockerClient) start(tb testing.TB, o options, files []fixtureFile) (*in
 	return c, nil
 }
 
-// run is start without the image check and the log line.
+// run is start with o.image the image to run, without the log line.
 func (d *dockerClient) run(o options, files []fixtureFile) (*instance, error) {
 	c, err := d.launch(o, files)
 	if err != nil {
@@ -145,7 +149,7 @@ func (d *dockerClient) launch(o options, files []fixtureFile) (*instance, error)
 				"INTROSPECTMOCK_ADMIN=true",
 				"INTROSPECTMOCK_ADMIN_TOKEN=" + token,
 			},
-			Labels:       map[string]string{Label: "1"},
+			Labels:       containerLabels(),
 			ExposedPorts: map[dc.Port]struct{}{containerPort: {}},
 		},
 		HostConfig: &dc.HostConfig{
@@ -340,6 +344,18 @@ func (c *instance) admin(ctx context.Context, method, path string) (int, string,
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	return resp.StatusCode, strings.TrimSpace(string(body)), nil
+}
+
+// containerLabels returns the labels of a container this process starts:
+// Label, and which test process started it, to tell a leftover's origin
+// (e.g. after a test binary was killed by -timeout) from the containers of
+// tests still running.
+func containerLabels() map[string]string {
+	labels := map[string]string{Label: "1", Label + ".pid": fmt.Sprint(os.Getpid())}
+	if dir, err := os.Getwd(); err == nil { // go test runs a test in its package's directory
+		labels[Label+".dir"] = dir
+	}
+	return labels
 }
 
 // randomToken returns 32 random bytes, base64url without padding.

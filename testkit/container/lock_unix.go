@@ -24,3 +24,6 @@ func lockFile(path string) (unlock func(), err error) {
 		f.Close()
 	}, nil
 }
+
+// lockExcludes reports whether lockFile excludes other processes.
+const lockExcludes = true

@@ -121,11 +121,12 @@ func (r *registry) shutdown() error {
 	return errors.Join(errs...)
 }
 
-// configKey identifies a container configuration: tests whose image, admin
-// token and fixture files (names and contents) agree share a container.
+// configKey identifies a container configuration: tests whose image (named
+// or built from the source), admin token and fixture files (names and
+// contents) agree share a container.
 func configKey(o options, files []fixtureFile) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "image %q\nadmin %q\n", o.image, o.adminToken)
+	fmt.Fprintf(h, "image %q\ndev %q\nadmin %q\n", o.image, o.devRepo, o.adminToken)
 	for _, f := range files {
 		fmt.Fprintf(h, "file %q %d\n", f.name, len(f.data))
 		h.Write(f.data)
