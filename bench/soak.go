@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/introspectmock/introspectmock/mockserver"
 )
 
 // soakConfig configures a soak run.
@@ -147,7 +149,7 @@ func soak(cfg soakConfig) (*soakReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := startWithOutput(cfg.binary, addr, logFile, "--addr", addr, "--fixtures", fixturePath, "--log-level", "debug")
+	p, err := startTo(cfg.binary, addr, 10*time.Second, logFile, "--addr", addr, "--fixtures", fixturePath, "--log-level", "debug")
 	if err != nil {
 		return nil, err
 	}
@@ -241,11 +243,6 @@ func soak(cfg soakConfig) (*soakReport, error) {
 		errs = append(errs, errors.New("the log lacks the shutdown's final message"))
 	}
 	return rep, errors.Join(errs...)
-}
-
-// startWithOutput is start with the child's output going to w.
-func startWithOutput(path, addr string, w *os.File, args ...string) (*proc, error) {
-	return startTo(path, addr, 10*time.Second, w, args...)
 }
 
 // probeAdmin reports whether the admin API answers.
@@ -408,13 +405,13 @@ func (c *soakClientState) introspect(op, token string, wantActive bool, sub stri
 	problem := ""
 	switch err := json.Unmarshal(body, &got); {
 	case status != http.StatusOK || err != nil || got.Active == nil:
-		problem = fmt.Sprintf("%s: %d %s", redactToken(token), status, body)
+		problem = fmt.Sprintf("%s: %d %s", mockserver.Redact(token), status, body)
 	case *got.Active != wantActive:
-		problem = fmt.Sprintf("%s: active %v; want %v", redactToken(token), *got.Active, wantActive)
+		problem = fmt.Sprintf("%s: active %v; want %v", mockserver.Redact(token), *got.Active, wantActive)
 	case wantActive && sub != "" && got.Sub != sub:
-		problem = fmt.Sprintf("%s: sub %q; want %q", redactToken(token), got.Sub, sub)
+		problem = fmt.Sprintf("%s: sub %q; want %q", mockserver.Redact(token), got.Sub, sub)
 	case !wantActive && string(body) != `{"active":false}`:
-		problem = fmt.Sprintf("%s: inactive answer %s", redactToken(token), body)
+		problem = fmt.Sprintf("%s: inactive answer %s", mockserver.Redact(token), body)
 	}
 	c.st.count(op, status, problem)
 }
@@ -427,7 +424,7 @@ func (c *soakClientState) introspectClient(t *ownToken) {
 	}
 	problem := ""
 	if status != http.StatusOK || !bytes.Contains(body, []byte(`"client_id":"`+t.client+`"`)) {
-		problem = fmt.Sprintf("issued %s: %d %s", redactToken(t.token), status, body)
+		problem = fmt.Sprintf("issued %s: %d %s", mockserver.Redact(t.token), status, body)
 	}
 	c.st.count("introspect issued", status, problem)
 }
@@ -442,7 +439,7 @@ func (c *soakClientState) revoke() {
 	}
 	problem := ""
 	if status != http.StatusOK || len(body) != 0 {
-		problem = fmt.Sprintf("%s: %d %s", redactToken(t.token), status, body)
+		problem = fmt.Sprintf("%s: %d %s", mockserver.Redact(t.token), status, body)
 	} else {
 		t.revoked = true
 	}
@@ -525,7 +522,7 @@ func (c *soakClientState) adminOp() {
 		}
 		problem := ""
 		if status != http.StatusNoContent {
-			problem = fmt.Sprintf("%s: %d %s", redactToken(t.token), status, body)
+			problem = fmt.Sprintf("%s: %d %s", mockserver.Redact(t.token), status, body)
 		} else {
 			t.revoked = true
 		}
@@ -540,7 +537,7 @@ func (c *soakClientState) adminOp() {
 				}
 				problem := ""
 				if status != http.StatusNoContent {
-					problem = fmt.Sprintf("%s: %d %s", redactToken(t.token), status, body)
+					problem = fmt.Sprintf("%s: %d %s", mockserver.Redact(t.token), status, body)
 				} else {
 					c.introspect("introspect removed", t.token, false, "")
 					c.own = append(c.own[:i], c.own[i+1:]...)
@@ -587,7 +584,7 @@ func (c *soakClientState) adminGet() {
 	}
 	problem := ""
 	if err := json.Unmarshal(body, &got); status != http.StatusOK || err != nil || got.State != want {
-		problem = fmt.Sprintf("%s: %d %s; want state %s", redactToken(t.token), status, body, want)
+		problem = fmt.Sprintf("%s: %d %s; want state %s", mockserver.Redact(t.token), status, body, want)
 	}
 	c.st.count("admin get", status, problem)
 }
@@ -659,14 +656,6 @@ func (c *soakClientState) queryToken() {
 		problem = fmt.Sprintf("%d %s", status, body)
 	}
 	c.st.count("GET with query token", status, problem)
-}
-
-// redactToken shortens a token for a report.
-func redactToken(t string) string {
-	if len(t) < 8 {
-		return "…"
-	}
-	return t[:4] + "…"
 }
 
 // secretSet holds every secret and token a run used, to find them in a log.

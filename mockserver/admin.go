@@ -16,9 +16,6 @@ import (
 	"github.com/introspectmock/introspectmock/fixtures"
 )
 
-// maxAdminBody is the largest admin request body accepted.
-const maxAdminBody = 1 << 20
-
 // Admin API challenges.
 const (
 	adminRealm          = realm + "-admin"
@@ -224,15 +221,14 @@ func (a *adminReq) failErr(err error) {
 	}
 }
 
+// writeJSON answers v as JSON without HTML escaping (marshalJSON).
 func (a *adminReq) writeJSON(status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil { // cannot happen: claims were JSON once
+	b, err := marshalJSON(v)
+	if err != nil { // cannot happen: claims were JSON once
 		a.fail(http.StatusInternalServerError, "server_error", "cannot encode the answer")
 		return
 	}
-	a.s.writeJSON(a.w, &a.c, status, bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), true)
+	a.s.writeJSON(a.w, &a.c, status, b, true)
 }
 
 func (a *adminReq) noContent() {
@@ -241,16 +237,16 @@ func (a *adminReq) noContent() {
 	a.c.status = http.StatusNoContent
 }
 
-// body reads the request body (at most maxAdminBody); false when it
-// answered an error.
+// body reads the request body (at most maxBody, as the protocol
+// endpoints); false when it answered an error.
 func (a *adminReq) body() ([]byte, bool) {
 	if a.r.Body == nil {
 		return nil, true
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(a.w, a.r.Body, maxAdminBody))
+	data, err := io.ReadAll(http.MaxBytesReader(a.w, a.r.Body, maxBody))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			a.fail(http.StatusRequestEntityTooLarge, "invalid_request", "request body larger than 1 MiB")
+			a.s.writeError(a.w, &a.c, errTooLarge())
 		} else {
 			a.fail(http.StatusBadRequest, "invalid_request", "cannot read the request body")
 		}
@@ -660,7 +656,7 @@ type namespaceJSON struct {
 // when it existed.
 func (a *adminReq) putNamespace(name string) {
 	if !validName(name) {
-		a.fail(http.StatusBadRequest, "invalid_request", "invalid namespace name: want 1 to 63 of a-z, 0-9, _ and -, starting with a letter or digit")
+		a.fail(http.StatusBadRequest, "invalid_request", "invalid namespace name: "+nameRule)
 		return
 	}
 	_, created, err := a.s.namespace(name)

@@ -2,6 +2,7 @@ package mockserver_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -33,12 +34,21 @@ func BenchmarkIntrospect(b *testing.B) {
 			}
 			auth := basic(rsID, rsSecret)
 			const body = "token=active-token"
-			b.ReportAllocs()
-			for b.Loop() {
+			newRequest := func() *http.Request {
 				r, _ := http.NewRequest(http.MethodPost, "http://mock.test/introspect", strings.NewReader(body))
 				r.Header.Set("Content-Type", formType)
 				r.Header.Set("Authorization", auth)
-				srv.ServeHTTP(&discardWriter{h: http.Header{}}, r)
+				return r
+			}
+			// What is measured must be the active answer, not an error.
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, newRequest())
+			if w.Code != http.StatusOK || !strings.HasPrefix(w.Body.String(), `{"active":true`) {
+				b.Fatalf("introspection = %d %s; want the active answer", w.Code, w.Body)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				srv.ServeHTTP(&discardWriter{h: http.Header{}}, newRequest())
 			}
 		})
 	}

@@ -19,22 +19,11 @@ const (
 	EndpointOther      = "other"      // no route matched
 )
 
-// Short names of the Endpoint constants, used throughout the package.
-const (
-	endpointIntrospect = EndpointIntrospect
-	endpointRevoke     = EndpointRevoke
-	endpointToken      = EndpointToken
-	endpointMetadata   = EndpointDiscovery
-	endpointJWKS       = EndpointJWKS
-	endpointHealth     = EndpointHealth
-	endpointUnknown    = EndpointOther
-)
-
 // call is what the server records of one request while serving it; record
 // turns it into the journal's Call. Secrets are never part of it.
 type call struct {
 	time       time.Time  // by the namespace clock, when the request arrived
-	endpoint   string     // one of the endpoint* names
+	endpoint   string     // one of the Endpoint* names
 	clientID   string     // who the caller was or claimed to be
 	authMethod authMethod // how it authenticated (or tried to)
 	token      string     // the token parameter, "" if none
@@ -74,7 +63,7 @@ func (s *Server) record(ctx context.Context, ns *Namespace, c *call) {
 			slog.String("hint", clip(c.hint, 64)),
 			slog.Bool("token_sent", c.token != ""),
 		}
-		if c.endpoint == endpointIntrospect {
+		if c.endpoint == EndpointIntrospect {
 			attrs = append(attrs, slog.Bool("active", c.active))
 		}
 		if c.fault != "" {

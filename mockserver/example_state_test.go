@@ -13,8 +13,8 @@ import (
 	"github.com/introspectmock/introspectmock/mockserver"
 )
 
-// introspectAs asks ts (under prefix) about tok as orders-api and prints
-// the answer.
+// introspectAs asks the server at base (which may end in a namespace
+// prefix) about tok as orders-api and prints status, Retry-After and body.
 func introspectAs(base, tok string) {
 	req, _ := http.NewRequest(http.MethodPost, base+"/introspect", strings.NewReader(url.Values{"token": {tok}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -11,10 +11,11 @@ import (
 	"github.com/introspectmock/introspectmock/fixtures"
 )
 
-// playFault plays f in place of an introspection answer (active, body)
-// and reports whether the normal answer is still to be written (a bare
-// delay). It never holds a lock: a delay only waits, and ends early when
-// the client goes away (then nothing is written).
+// playFault plays f in place of an answer and reports whether the normal
+// answer is still to be written (a bare delay). For an introspection,
+// (active, body) is the normal answer a malformed fault breaks. It never
+// holds a lock: a delay only waits, and ends early when the client goes
+// away (then nothing is written).
 func (s *Server) playFault(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call, f *Fault, active bool, body activeBody) bool {
 	if f.Delay > 0 && !sleep(r.Context(), f.Delay) {
 		return false // the client is gone; c.status stays 0
@@ -114,6 +115,19 @@ func (ns *Namespace) takeFault(slot int) *pendingFaults {
 	return nil
 }
 
+// take consumes one pending fault; false when none is left.
+func (p *pendingFaults) take() bool {
+	for {
+		n := p.left.Load()
+		if n <= 0 {
+			return false
+		}
+		if p.left.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
+}
+
 // sleep waits d or until ctx is done; it reports whether d passed.
 func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
@@ -170,7 +184,7 @@ func (s *Server) writeFaultStatus(w http.ResponseWriter, c *call, f *Fault) {
 		retry = time.Second
 	}
 	if retry > 0 {
-		w.Header().Set("Retry-After", strconv.FormatInt(int64((retry+time.Second-1)/time.Second), 10))
+		e.retryAfter = strconv.FormatInt(int64((retry+time.Second-1)/time.Second), 10)
 	}
 	s.writeError(w, c, e)
 }
@@ -210,13 +224,7 @@ func (s *Server) writeMalformed(w http.ResponseWriter, c *call, kind string, nor
 	default: // checked when the fault was set
 		body = normal
 	}
-	h := w.Header()
-	h.Set("Content-Type", ctype)
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	c.status = http.StatusOK
+	s.writeHeader(w, c, http.StatusOK, []string{ctype}, []string{strconv.Itoa(len(body))}, true)
 	_, _ = w.Write(body)
 }
 

@@ -102,14 +102,14 @@ func (s *Server) writeIntrospection(ns *Namespace, w http.ResponseWriter, r *htt
 	c.active = active
 	switch {
 	case !active:
-		s.writeHeader(w, c, http.StatusOK, s.hdr.inactiveLen, true) // SPEC IR-7
+		s.writeHeader(w, c, http.StatusOK, s.hdr.json, s.hdr.inactiveLen, true) // SPEC IR-7
 		_, _ = io.WriteString(w, inactiveBody)
 	case body.full != nil:
-		s.writeHeader(w, c, http.StatusOK, body.fullLen, true)
+		s.writeHeader(w, c, http.StatusOK, s.hdr.json, body.fullLen, true)
 		_, _ = w.Write(body.full)
 	default:
 		iss := ns.derivedIssuer(r).member
-		s.writeHeader(w, c, http.StatusOK, []string{strconv.Itoa(len(body.head) + len(iss) + len(body.tail))}, true)
+		s.writeHeader(w, c, http.StatusOK, s.hdr.json, []string{strconv.Itoa(len(body.head) + len(iss) + len(body.tail))}, true)
 		_, _ = w.Write(body.head)
 		_, _ = w.Write(iss)
 		_, _ = w.Write(body.tail)
@@ -127,19 +127,6 @@ func answerBytes(ns *Namespace, r *http.Request, active bool, body activeBody) [
 	iss := ns.derivedIssuer(r).member
 	b := make([]byte, 0, len(body.head)+len(iss)+len(body.tail))
 	return append(append(append(b, body.head...), iss...), body.tail...)
-}
-
-// take consumes one pending fault; false when none is left.
-func (p *pendingFaults) take() bool {
-	for {
-		n := p.left.Load()
-		if n <= 0 {
-			return false
-		}
-		if p.left.CompareAndSwap(n, n-1) {
-			return true
-		}
-	}
 }
 
 // handleRevoke handles the "POST /revoke" route (RFC 7009). Known tokens

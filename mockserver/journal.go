@@ -85,7 +85,7 @@ func (c Call) String() string {
 		b.WriteString(strconv.Quote(c.TokenTypeHint))
 	}
 	fmt.Fprintf(&b, " status=%d", c.Status)
-	if c.Endpoint == endpointIntrospect {
+	if c.Endpoint == EndpointIntrospect {
 		fmt.Fprintf(&b, " active=%t", c.Active)
 	}
 	if c.Fault != "" {

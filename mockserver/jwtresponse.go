@@ -212,13 +212,7 @@ func (s *Server) writeJWTIntrospection(ns *Namespace, w http.ResponseWriter, r *
 			desc: "the JWT introspection response cannot be made"})
 		return
 	}
-	h := w.Header()
-	h["Content-Type"] = []string{jwtResponseType}
-	h["Cache-Control"] = s.hdr.noStore
-	h["Pragma"] = s.hdr.noCache
-	h["Content-Length"] = []string{strconv.Itoa(len(tok))}
-	w.WriteHeader(http.StatusOK)
-	c.status = http.StatusOK
+	s.writeHeader(w, c, http.StatusOK, s.hdr.jwt, []string{strconv.Itoa(len(tok))}, true)
 	_, _ = w.Write(tok)
 }
 

@@ -110,7 +110,7 @@ func (s *Server) writeMetadata(w http.ResponseWriter, c *call, m *metadata) {
 // named namespace has none.
 func (s *Server) handleHealth(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
 	if ns != s.def {
-		c.endpoint = endpointUnknown
+		c.endpoint = EndpointOther
 		s.handleNotFound(ns, w, r, c)
 		return
 	}

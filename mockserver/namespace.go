@@ -37,8 +37,8 @@ type Namespace struct {
 
 	mu     sync.RWMutex // guards tokens and the mutable fields of every entry; never held while writing to the network
 	tokens map[string]*entry
-	// sweptAt is when a full store last found nothing to sweep (real
-	// time), so that a full store is not swept on every /token call.
+	// sweptAt is when a sweep last left the store full (real time), so
+	// that a full store is not swept on every /token call.
 	sweptAt time.Time
 	// issued queues the tokens issued at /token by exp, for dropping them
 	// once expired (prune.go). Guarded by mu.
@@ -104,7 +104,7 @@ type entry struct {
 	hasNbf   bool
 	hasExp   bool
 	iat      time.Time // resolved; zero when unset
-	nbf, exp time.Time
+	nbf, exp time.Time // resolved; zero when unset (hasNbf, hasExp tell unset from set)
 	body     activeBody
 	// issuedTo is the client a /token token was issued to; nil for
 	// fixture tokens. Such tokens authenticate bearer callers (SPEC CA-5).
@@ -243,8 +243,6 @@ func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string
 		if err != nil {
 			return nil, nil, fmt.Errorf("mockserver: %s: %v", place(t.Pos, "tokens", i), err)
 		}
-		e.revoked = t.Revoked
-		e.script = newScript(t.Script, now)
 		tokens[t.Token] = e
 	}
 	return st, tokens, nil
@@ -318,7 +316,8 @@ func newClient(fc *fixtures.Client) (*client, error) {
 	return c, nil
 }
 
-// newEntry renders a token for the store, resolving its times against now.
+// newEntry renders a token for the store, resolving its times against now;
+// its script's After steps count from now.
 func newEntry(t *fixtures.Token, now time.Time, issuer string) (*entry, error) {
 	iat, nbf, exp := t.Iat.Resolve(now), t.Nbf.Resolve(now), t.Exp.Resolve(now)
 	body, err := renderActive(t, iat, nbf, exp, issuer)
@@ -329,7 +328,9 @@ func newEntry(t *fixtures.Token, now time.Time, issuer string) (*entry, error) {
 		src: t, iat: iat,
 		hasNbf: t.Nbf.IsSet(), nbf: nbf,
 		hasExp: t.Exp.IsSet(), exp: exp,
-		body: body,
+		body:    body,
+		revoked: t.Revoked,
+		script:  newScript(t.Script, now),
 	}, nil
 }
 

@@ -53,8 +53,6 @@ func (ns *Namespace) AddToken(t Token) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("mockserver: AddToken %s: %w", Redact(ft.Token), err)
 	}
-	e.revoked = ft.Revoked
-	e.script = newScript(ft.Script, now)
 	ns.tokens[ft.Token] = e
 	return ft.Token, nil
 }
@@ -165,14 +163,8 @@ func (e *entry) info(tok string, now time.Time) TokenInfo {
 		ClientID: src.ClientID, Username: src.Username, Sub: src.Sub,
 		Aud: slices.Clone(src.Aud.Values), AudList: src.Aud.List,
 		Iss: src.Iss, TokenType: src.TokenType, Jti: src.Jti,
-		IssuedAt: e.iat, Claims: maps.Clone(src.Claims), Revoked: e.revoked,
+		IssuedAt: e.iat, NotBefore: e.nbf, ExpiresAt: e.exp, Claims: maps.Clone(src.Claims), Revoked: e.revoked,
 		Kind: src.Kind, Grant: src.Grant, IntrospectableBy: slices.Clone(src.IntrospectableBy),
-	}
-	if e.hasNbf {
-		t.NotBefore = e.nbf
-	}
-	if e.hasExp {
-		t.ExpiresAt = e.exp
 	}
 	calls := e.calls.Load()
 	state := e.stateAt(now)
@@ -235,11 +227,7 @@ func (ns *Namespace) Expire(token string) bool {
 	if e == nil {
 		return false
 	}
-	nbf := time.Time{}
-	if e.hasNbf {
-		nbf = e.nbf
-	}
-	body, err := renderActive(e.src, e.iat, nbf, now, ns.st.Load().issuer)
+	body, err := renderActive(e.src, e.iat, e.nbf, now, ns.st.Load().issuer)
 	if err == nil { // it rendered before with the same members
 		e.body = body
 	}

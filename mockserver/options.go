@@ -13,8 +13,8 @@ import (
 
 // config collects what the options set.
 type config struct {
-	set           *fixtures.Set
-	issuer        string // WithIssuer; "" means not overridden
+	set           *fixtures.Set // WithFixtures; New moves it to Server.seed
+	issuer        string        // WithIssuer; "" means not overridden
 	clock         Clock
 	logger        *slog.Logger
 	admin         bool

@@ -9,7 +9,8 @@ import (
 // headerValues are header values shared by every response of a Server.
 // They are never modified after New.
 type headerValues struct {
-	json        []string // Content-Type
+	json        []string // Content-Type of JSON answers
+	jwt         []string // Content-Type of JWT introspection answers
 	noStore     []string // Cache-Control
 	noCache     []string // Pragma
 	inactiveLen []string // Content-Length of inactiveBody
@@ -18,6 +19,7 @@ type headerValues struct {
 func newHeaderValues() headerValues {
 	return headerValues{
 		json:        []string{"application/json"},
+		jwt:         []string{jwtResponseType},
 		noStore:     []string{"no-store"},
 		noCache:     []string{"no-cache"},
 		inactiveLen: []string{strconv.Itoa(len(inactiveBody))},
@@ -141,16 +143,17 @@ func appendSafeText(b []byte, s string, unquote bool) []byte {
 // SPEC IR-1) and an exact Content-Length; noStore adds
 // Cache-Control: no-store and Pragma: no-cache. It records the status in c.
 func (s *Server) writeJSON(w http.ResponseWriter, c *call, status int, body []byte, noStore bool) {
-	s.writeHeader(w, c, status, []string{strconv.Itoa(len(body))}, noStore)
+	s.writeHeader(w, c, status, s.hdr.json, []string{strconv.Itoa(len(body))}, noStore)
 	_, _ = w.Write(body)
 }
 
-// writeHeader sets the headers of a JSON answer whose Content-Length is
-// clen (a value never modified afterwards) and writes the status line; the
-// caller writes the body.
-func (s *Server) writeHeader(w http.ResponseWriter, c *call, status int, clen []string, noStore bool) {
+// writeHeader sets the headers of an answer of media type ctype whose
+// Content-Length is clen (values never modified afterwards; noStore as for
+// writeJSON) and writes the status line, recording it in c; the caller
+// writes the body.
+func (s *Server) writeHeader(w http.ResponseWriter, c *call, status int, ctype, clen []string, noStore bool) {
 	h := w.Header()
-	h["Content-Type"] = s.hdr.json
+	h["Content-Type"] = ctype
 	if noStore {
 		h["Cache-Control"] = s.hdr.noStore
 		h["Pragma"] = s.hdr.noCache

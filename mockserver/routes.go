@@ -16,23 +16,23 @@ func (s *Server) routes(r *mux.Router) {
 
 	post := []string{http.MethodPost}
 	get := []string{http.MethodGet, http.MethodHead}
-	r.Handle("/introspect", s.introspect).Methods(post...).Name(endpointIntrospect) // ServeHTTP calls s.introspect directly too
-	r.Handle("/revoke", s.endpoint(endpointRevoke, s.handleRevoke)).Methods(post...).Name(endpointRevoke)
-	r.Handle("/token", s.endpoint(endpointToken, s.handleToken)).Methods(post...).Name(endpointToken)
+	r.Handle("/introspect", s.introspect).Methods(post...).Name(EndpointIntrospect) // ServeHTTP calls s.introspect directly too
+	r.Handle("/revoke", s.endpoint(EndpointRevoke, s.handleRevoke)).Methods(post...).Name(EndpointRevoke)
+	r.Handle("/token", s.endpoint(EndpointToken, s.handleToken)).Methods(post...).Name(EndpointToken)
 
 	// RFC 8414 §3 and OIDC Discovery §4, plus the RFC 8414 §3.1 placement
 	// for an issuer with a path; the issuer-path placement
 	// (/p/.well-known/…) reaches the first two through ServeHTTP.
-	r.Handle("/.well-known/oauth-authorization-server", s.endpoint(endpointMetadata, s.handleMetadata(false))).Methods(get...).Name(endpointMetadata)
-	r.Handle("/.well-known/openid-configuration", s.endpoint(endpointMetadata, s.handleMetadata(true))).Methods(get...).Name(endpointMetadata)
-	r.Handle("/.well-known/oauth-authorization-server/{issuerPath:.+}", s.endpoint(endpointMetadata, s.handleMetadataForPath(false))).Methods(get...).Name(endpointMetadata)
-	r.Handle("/.well-known/openid-configuration/{issuerPath:.+}", s.endpoint(endpointMetadata, s.handleMetadataForPath(true))).Methods(get...).Name(endpointMetadata)
+	r.Handle("/.well-known/oauth-authorization-server", s.endpoint(EndpointDiscovery, s.handleMetadata(false))).Methods(get...).Name(EndpointDiscovery)
+	r.Handle("/.well-known/openid-configuration", s.endpoint(EndpointDiscovery, s.handleMetadata(true))).Methods(get...).Name(EndpointDiscovery)
+	r.Handle("/.well-known/oauth-authorization-server/{issuerPath:.+}", s.endpoint(EndpointDiscovery, s.handleMetadataForPath(false))).Methods(get...).Name(EndpointDiscovery)
+	r.Handle("/.well-known/openid-configuration/{issuerPath:.+}", s.endpoint(EndpointDiscovery, s.handleMetadataForPath(true))).Methods(get...).Name(EndpointDiscovery)
 
-	r.Handle("/jwks", s.endpoint(endpointJWKS, s.handleJWKS)).Methods(get...).Name(endpointJWKS)
-	r.Handle("/healthz", s.endpoint(endpointHealth, s.handleHealth)).Methods(get...).Name(endpointHealth)
+	r.Handle("/jwks", s.endpoint(EndpointJWKS, s.handleJWKS)).Methods(get...).Name(EndpointJWKS)
+	r.Handle("/healthz", s.endpoint(EndpointHealth, s.handleHealth)).Methods(get...).Name(EndpointHealth)
 
-	r.NotFoundHandler = s.endpoint(endpointUnknown, s.handleNotFound)
-	r.MethodNotAllowedHandler = s.endpoint(endpointUnknown, s.handleMethodNotAllowed)
+	r.NotFoundHandler = s.endpoint(EndpointOther, s.handleNotFound)
+	r.MethodNotAllowedHandler = s.endpoint(EndpointOther, s.handleMethodNotAllowed)
 }
 
 // handleNotFound handles every path no route matches, other /.well-known/*

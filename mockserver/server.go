@@ -77,11 +77,12 @@ func New(opts ...Option) (*Server, error) {
 		s.adminTokenSum = sum(cfg.adminToken)
 	}
 	s.seed.Store(cfg.set)
+	s.cfg.set = nil // s.seed holds it, so that Reload does not leave it pinned here
 	s.def = newNamespace(s, "")
 	if err := s.def.load(cfg.set); err != nil {
 		return nil, err
 	}
-	s.introspect = s.endpoint(endpointIntrospect, s.handleIntrospect)
+	s.introspect = s.endpoint(EndpointIntrospect, s.handleIntrospect)
 	return s, nil
 }
 
@@ -189,12 +190,13 @@ func (s *Server) metadataNamespace(path string) (string, bool) {
 func (s *Server) namespaceFor(name string) (*Namespace, error) {
 	if !validName(name) {
 		// The name is not echoed: it is the caller's own path segment.
-		return nil, errors.New("invalid namespace name in the path: want 1 to 63 of a-z, 0-9, _ and -, starting with a letter or digit")
+		return nil, errors.New("invalid namespace name in the path: " + nameRule)
 	}
 	ns, _, err := s.namespace(name)
 	return ns, err
 }
 
+// clipName cuts a namespace name for a message or a log.
 func clipName(name string) string {
 	if len(name) > 70 {
 		return name[:70] + "..."
@@ -213,6 +215,9 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	s.logger.LogAttrs(r.Context(), slog.LevelDebug, "namespace refused", slog.Int("status", e.status), slog.String("err", e.desc))
 	s.writeError(w, &call{}, e)
 }
+
+// nameRule says what validName accepts, for error messages.
+const nameRule = "want 1 to 63 of a-z, 0-9, _ and -, starting with a letter or digit"
 
 // validName reports whether name may name a namespace:
 // ^[a-z0-9][a-z0-9_-]{0,62}$.
@@ -253,7 +258,7 @@ func (s *Server) Namespace(name string) (*Namespace, error) {
 		return s.def, nil
 	}
 	if !validName(name) {
-		return nil, fmt.Errorf("mockserver: invalid namespace name %q: want 1 to 63 of a-z, 0-9, _ and -, starting with a letter or digit", clipName(name))
+		return nil, fmt.Errorf("mockserver: invalid namespace name %q: %s", clipName(name), nameRule)
 	}
 	ns, _, err := s.namespace(name)
 	return ns, err

@@ -104,7 +104,7 @@ func issue(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok st
 
 // sweepLocked makes room in a full store by deleting the tokens issued at
 // /token that are no longer active at now, and reports whether there is
-// room. A sweep that found nothing is not repeated within a second.
+// room. After a sweep that left the store full, none is tried for a second.
 // ns.mu must be held for writing.
 func (ns *Namespace) sweepLocked(now time.Time) bool {
 	if time.Since(ns.sweptAt) < time.Second {

@@ -506,12 +506,13 @@ func tokenJSON(t mockserver.Token) map[string]any {
 }
 
 // stepsJSON renders steps in fixture format: each trigger that is set, and
-// the effect.
+// the effect. A zero AfterCalls beside OnCall or After is the Go zero
+// value, which counts as unset, as it does in-process (mockserver.Step).
 func stepsJSON(steps []mockserver.Step) []map[string]any {
 	out := make([]map[string]any, 0, len(steps))
 	for _, st := range steps {
 		m := map[string]any{}
-		if st.AfterCalls >= 0 {
+		if st.AfterCalls != -1 && (st.AfterCalls != 0 || st.OnCall == 0 && st.After == 0) {
 			m["after_calls"] = st.AfterCalls
 		}
 		if st.OnCall != 0 {

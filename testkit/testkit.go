@@ -254,7 +254,6 @@ func (s *Server) AddToken(t mockserver.Token) string {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	t.Script = normalizeSteps(t.Script)
 	tok, err := s.be.addToken(t)
 	if err != nil {
 		s.fatalf("testkit: AddToken: %v", redactIn(err, t.Token))
@@ -327,25 +326,9 @@ func (s *Server) Script(token string, steps ...mockserver.Step) {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	if err := s.be.setScript(token, normalizeSteps(steps)); err != nil {
+	if err := s.be.setScript(token, steps); err != nil {
 		s.fatalf("testkit: Script(%q): %v", redact(token), redactIn(err, token))
 	}
-}
-
-// normalizeSteps returns steps with a zero AfterCalls taken as unset where
-// another trigger is set. It does not modify its argument.
-func normalizeSteps(steps []mockserver.Step) []mockserver.Step {
-	if steps == nil {
-		return nil
-	}
-	out := make([]mockserver.Step, len(steps))
-	for i, st := range steps {
-		if st.AfterCalls == 0 && (st.OnCall != 0 || st.After != 0) {
-			st.AfterCalls = -1
-		}
-		out[i] = st
-	}
-	return out
 }
 
 // FailNext makes the next n introspections, whatever their token, play f
@@ -430,7 +413,7 @@ func (s *Server) AssertIntrospected(t testing.TB, token string, n int) {
 	}
 	got := 0
 	for _, c := range calls {
-		if c.Endpoint == endpointIntrospect && c.Token == token {
+		if c.Endpoint == mockserver.EndpointIntrospect && c.Token == token {
 			got++
 		}
 	}
@@ -452,7 +435,7 @@ func (s *Server) AssertNotIntrospectedAfter(t testing.TB, token string, after ti
 	got := 0
 	var last time.Time
 	for _, c := range calls {
-		if c.Endpoint == endpointIntrospect && c.Token == token && c.Time.After(after) {
+		if c.Endpoint == mockserver.EndpointIntrospect && c.Token == token && c.Time.After(after) {
 			got++
 			last = c.Time
 		}
@@ -462,8 +445,6 @@ func (s *Server) AssertNotIntrospectedAfter(t testing.TB, token string, after ti
 			redact(token), after.Format(time.RFC3339Nano), got, last.Format(time.RFC3339Nano))
 	}
 }
-
-const endpointIntrospect = "introspect"
 
 func (s *Server) fatalf(format string, args ...any) {
 	if s.tb != nil {

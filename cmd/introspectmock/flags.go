@@ -43,8 +43,8 @@ type serveConfig struct {
 	maxNamespaces, maxTokens *int
 }
 
-// newFlagSet returns a flag set that reports errors to stderr and whose
-// usage lists the commands first.
+// newFlagSet returns a flag set that reports errors, and prints its usage,
+// to stderr, returning them instead of exiting.
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -72,15 +72,8 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.BoolVar(&cfg.admin, "admin", true, "serve the admin API under /admin and /ns/{name}/admin (tokens, clock, scripts, faults, journal)")
 	fs.BoolVar(&cfg.jwt, "jwt-introspection", true, "answer introspection with a signed JWT (RFC 9701) when Accept asks for application/token-introspection+jwt")
 	fs.StringVar(&cfg.adminToken, "admin-token", "", "bearer `token` the admin API requires (Authorization: Bearer ...); default: none")
-	fs.Func("journal-size", fmt.Sprintf("calls each namespace's journal keeps, the latest; 0 keeps none (default %d)", mockserver.DefaultJournalSize),
-		func(s string) error {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 0 {
-				return fmt.Errorf("%q is not a number of calls >= 0", s)
-			}
-			cfg.journalSize = &n
-			return nil
-		})
+	intFlag(fs, &cfg.journalSize, "journal-size", 0,
+		fmt.Sprintf("calls each namespace's journal keeps, the latest; 0 keeps none (default %d)", mockserver.DefaultJournalSize))
 	intFlag(fs, &cfg.maxNamespaces, "max-namespaces", 0,
 		fmt.Sprintf("hold at most `n` named namespaces (/ns/{name}/); 0 allows only the default one (default %d)", mockserver.DefaultMaxNamespaces))
 	intFlag(fs, &cfg.maxTokens, "max-tokens", 1,

@@ -91,19 +91,11 @@ func healthURL(addr string, useTLS bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch ip := net.ParseIP(host); {
-	case host == "":
-		host = "127.0.0.1"
-	case ip != nil && ip.IsUnspecified() && ip.To4() != nil:
-		host = "127.0.0.1"
-	case ip != nil && ip.IsUnspecified():
-		host = "::1"
-	}
 	scheme := "http"
 	if useTLS {
 		scheme = "https"
 	}
-	return scheme + "://" + net.JoinHostPort(host, port) + "/healthz", nil
+	return scheme + "://" + net.JoinHostPort(dialHost(host), port) + "/healthz", nil
 }
 
 // isLoopback reports whether host is localhost or a loopback address.

@@ -61,7 +61,6 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 	if err != nil {
 		return err
 	}
-	collectYAML(set)
 	opts := []mockserver.Option{mockserver.WithFixtures(set), mockserver.WithLogger(logger)}
 	if cfg.issuer != "" {
 		opts = append(opts, mockserver.WithIssuer(cfg.issuer))
@@ -158,7 +157,6 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 func reloadFixtures(logger *slog.Logger, mock *mockserver.Server, cfg *serveConfig) {
 	set, demo, err := loadFixtures(time.Now(), cfg.fixtures, cfg.demoFallback)
 	if err == nil {
-		collectYAML(set)
 		err = mock.Reload(set)
 	}
 	if err != nil {
@@ -174,7 +172,8 @@ func reloadFixtures(logger *slog.Logger, mock *mockserver.Server, cfg *serveConf
 
 // loadFixtures loads the fixture files or directories in paths. With no
 // paths, or with fallback and paths that name only missing or empty
-// directories, it loads the embedded demo fixtures and reports demo.
+// directories, it loads the embedded demo fixtures and reports demo. A
+// large set is followed by a garbage collection (collectYAML).
 func loadFixtures(now time.Time, paths []string, fallback bool) (set *fixtures.Set, demo bool, err error) {
 	if len(paths) == 0 || fallback && !anyFixtureFile(paths) {
 		set, err = fixtures.LoadFS(now, demoFS, demoPath)
@@ -187,6 +186,7 @@ func loadFixtures(now time.Time, paths []string, fallback bool) (set *fixtures.S
 	if err != nil {
 		return nil, false, err
 	}
+	collectYAML(set)
 	return set, false, nil
 }
 
@@ -270,8 +270,9 @@ func newLogger(cfg *serveConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// baseURL is the URL clients reach the server at: the --addr host (or
-// 127.0.0.1 for a wildcard address) and the port actually bound.
+// baseURL is the URL clients reach the server at: the --addr host (its
+// loopback address for a wildcard, see dialHost) and the port actually
+// bound.
 func baseURL(cfg *serveConfig, bound net.Addr) string {
 	scheme := "http"
 	if cfg.tls {
@@ -279,16 +280,22 @@ func baseURL(cfg *serveConfig, bound net.Addr) string {
 	}
 	host, _, _ := net.SplitHostPort(cfg.addr)
 	_, port, _ := net.SplitHostPort(bound.String())
+	return scheme + "://" + net.JoinHostPort(dialHost(host), port)
+}
+
+// dialHost returns the host to call a server listening on host at: host
+// itself, or for a wildcard ("", 0.0.0.0, ::) the loopback address of its
+// family.
+func dialHost(host string) string {
 	switch ip := net.ParseIP(host); {
 	case host == "":
-		host = "127.0.0.1"
+		return "127.0.0.1"
+	case ip != nil && ip.IsUnspecified() && ip.To4() != nil:
+		return "127.0.0.1"
 	case ip != nil && ip.IsUnspecified():
-		host = "127.0.0.1"
-		if ip.To4() == nil {
-			host = "::1"
-		}
+		return "::1"
 	}
-	return scheme + "://" + net.JoinHostPort(host, port)
+	return host
 }
 
 // demoCurl is one ready-to-paste request against the demo fixtures.
