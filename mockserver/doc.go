@@ -8,6 +8,11 @@
 // A Server owns no listener: serve it with net/http/httptest in a test, or
 // with an http.Server in a binary.
 //
+// To test a service, start with package testkit (testkit.Start: a Server on
+// httptest, driven from the test) or testkit/container (the same in Docker);
+// the introspectmock command serves it over the network. Their methods take
+// this package's Token, Step and Fault.
+//
 // Routes (each also under the issuer's path when the issuer has one):
 //
 //	POST /introspect                               RFC 7662

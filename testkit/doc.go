@@ -21,7 +21,9 @@
 // introspectmock running elsewhere (another process, a container) through
 // its admin HTTP API, with the same methods; testkit/container builds on it.
 //
-// Every Server is independent: its own tokens, clock, scripts and journal,
-// so parallel tests each start their own. Methods are safe for concurrent
+// Every Server from Start or New is independent: its own tokens, clock,
+// scripts and journal, so parallel tests each start their own. Servers that
+// Connect to the same URL share that server's (or namespace's) state, which
+// outlives them. Methods are safe for concurrent
 // use. Tokens and secrets are redacted in every message testkit prints.
 package testkit

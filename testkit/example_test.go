@@ -155,10 +155,6 @@ func ExampleServer_FailNext() {
 	// active=true sub=user-alice scope="orders:read orders:write"
 }
 
-// The journal records every request with the server clock's time, the
-// caller and how it authenticated, the token and the answer. In a test,
-// as.AssertIntrospected(t, tok, 2) checks the count and reports
-// `introspections of "abcd…" = 3; want 2` otherwise.
 // A revocation that fails with 503 and Retry-After revokes nothing (RFC
 // 7009 §2.2.1); the client's retry does.
 func ExampleServer_FailNextAt() {
@@ -192,6 +188,10 @@ func ExampleServer_FailNextAt() {
 	// active=false
 }
 
+// The journal records every request with the server clock's time, the
+// caller and how it authenticated, the token and the answer. In a test,
+// as.AssertIntrospected(t, tok, 2) checks the count and reports
+// `introspections of "abcd…" = 3; want 2` otherwise.
 func ExampleServer_Calls() {
 	as, err := testkit.New(testkit.WithClock(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)))
 	if err != nil {
