@@ -34,7 +34,7 @@ func TestErrorDescriptionReadable(t *testing.T) {
 		{"ER-1/emoji is one ?", "POST", "/admin/clock/advance", `{"by":"2 🕑"}`, 400,
 			`by: invalid duration '2 ?' (want a duration such as '2h' or '-30s')`},
 		{"ER-1/two problems on one line", "POST", "/admin/tokens", `{"exp":"1 hour","iat":"soon"}`, 400,
-			`body:1:8: exp: invalid duration '1 hour'; body:1:23: iat: invalid time the quoted string 'soon' (want a duration such as +1h or -5m, an RFC 3339 timestamp or unix seconds)`},
+			`body:1:8: exp: invalid duration '1 hour'; body:1:23: iat: invalid time 'soon' (want a duration such as +1h or -5m, an RFC 3339 timestamp or unix seconds)`},
 		{"ER-1/a claim name with a quote", "POST", "/admin/tokens", `{"claims":{"sub":1,"a\"b":2}}`, 400,
 			`body:1:12: claims.sub: claim 'sub' is a registered member: use the token's sub key`},
 		{"ER-1/the namespace name is not echoed", "GET", "/ns/%C3%A9%22/introspect", "", 404,

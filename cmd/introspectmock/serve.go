@@ -58,6 +58,13 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 	}
 
 	set, demo, err := loadFixtures(time.Now(), cfg.fixtures, cfg.demoFallback)
+	if list := (fixtures.ErrorList)(nil); errors.As(err, &list) {
+		// As validate prints them: one problem a line, then the count.
+		for _, p := range problemLines(err) {
+			fmt.Fprintln(stderr, p)
+		}
+		return fmt.Errorf("fixtures: %s", plural(len(list), "problem"))
+	}
 	if err != nil {
 		return err
 	}
@@ -205,7 +212,8 @@ func collectYAML(set *fixtures.Set) {
 }
 
 // anyFixtureFile reports whether paths name a file, or a directory holding
-// a *.yaml or *.yml file, that exists.
+// a fixture file as fixtures.Load picks them (*.yaml or *.yml in any case,
+// not a dot file, not a directory), that exists.
 func anyFixtureFile(paths []string) bool {
 	for _, p := range paths {
 		info, err := os.Stat(p)
@@ -215,8 +223,10 @@ func anyFixtureFile(paths []string) bool {
 		case !info.IsDir():
 			return true
 		}
-		for _, pattern := range []string{"*.yaml", "*.yml"} {
-			if m, _ := filepath.Glob(filepath.Join(p, pattern)); len(m) > 0 {
+		entries, _ := os.ReadDir(p)
+		for _, e := range entries {
+			ext := strings.ToLower(filepath.Ext(e.Name()))
+			if !e.IsDir() && (ext == ".yaml" || ext == ".yml") && !strings.HasPrefix(e.Name(), ".") {
 				return true
 			}
 		}

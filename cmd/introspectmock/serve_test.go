@@ -239,6 +239,15 @@ func TestDemoFallback(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(withFile, "one.yaml"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The files Load reads decide, not a glob: a dot file is no fixture,
+	// an upper-case extension is.
+	dotOnly, upper := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(dotOnly, ".one.yaml"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(upper, "ONE.YAML"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name      string
 		fixtures  string
@@ -247,6 +256,8 @@ func TestDemoFallback(t *testing.T) {
 		{name: "empty directory", fixtures: empty, wantToken: "demo-active"},
 		{name: "missing directory", fixtures: filepath.Join(empty, "missing"), wantToken: "demo-active"},
 		{name: "directory with a fixture", fixtures: withFile, wantToken: "one-active"},
+		{name: "directory with a dot file only", fixtures: dotOnly, wantToken: "demo-active"},
+		{name: "directory with an upper-case fixture", fixtures: upper, wantToken: "one-active"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

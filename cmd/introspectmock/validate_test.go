@@ -81,3 +81,25 @@ func Example_validate() {
 	// Output:
 	// 2 tokens, 2 clients in 2 files: ok
 }
+
+// A server started with broken fixtures prints their problems as validate
+// does, one a line, and fails without serving.
+func TestServeBrokenFixtures(t *testing.T) {
+	var validateOut, serveOut bytes.Buffer
+	exitCode(run(context.Background(), []string{"validate", "testdata/broken.yaml"}, envMap(nil), &bytes.Buffer{}, &validateOut), &validateOut)
+	err := run(context.Background(), []string{"--addr", "127.0.0.1:0", "--fixtures", "testdata/broken.yaml"}, envMap(nil), &bytes.Buffer{}, &serveOut)
+	if code := exitCode(err, &serveOut); code != 1 {
+		t.Fatalf("serve with broken fixtures: exit code %d (err %v); want 1", code, err)
+	}
+	problems := func(out string) []string {
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		return lines[:len(lines)-1]
+	}
+	want, got := problems(validateOut.String()), problems(serveOut.String())
+	if len(want) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("serve printed:\n%s\nwant the problems validate prints:\n%s", serveOut.String(), validateOut.String())
+	}
+	if last := serveOut.String(); !strings.HasSuffix(last, "introspectmock: fixtures: 2 problems\n") {
+		t.Errorf("serve output does not end with the problem count:\n%s", last)
+	}
+}
