@@ -351,7 +351,7 @@ func newTokenJSON(ti TokenInfo) tokenJSON {
 	return j
 }
 
-// newStepJSON renders a step with its one trigger, as checkStep counts it.
+// newStepJSON renders a step with its one trigger, as Step.Validate counts it.
 func newStepJSON(s *Step) stepJSON {
 	var j stepJSON
 	switch {

@@ -61,7 +61,6 @@ func newClientJWT(fc *fixtures.Client) (*clientJWT, error) {
 		return nil, errors.New("a bearer client takes no jwks or introspection response settings")
 	}
 	j := &clientJWT{keys: fc.JWKS, signAlg: fixtures.AlgRS256}
-	sigKeys := 0
 	for i, k := range fc.JWKS {
 		switch key := k.Key.(type) {
 		case *rsa.PublicKey:
@@ -75,15 +74,13 @@ func newClientJWT(fc *fixtures.Client) (*clientJWT, error) {
 		default:
 			return nil, fmt.Errorf("jwks[%d]: key of type %T; want *rsa.PublicKey or *ecdsa.PublicKey", i, k.Key)
 		}
-		if k.Use != "enc" && k.Alg != fixtures.AlgRSAOAEP256 {
-			sigKeys++
-		}
 	}
+	signs := fixtures.SignatureKey(fc.JWKS) != nil
 	switch {
-	case explicit && sigKeys == 0:
+	case explicit && !signs:
 		return nil, errors.New("private_key_jwt needs a signature key in jwks")
 	case explicit, len(fc.AuthMethods) == 0:
-		j.pkjwt = sigKeys > 0
+		j.pkjwt = signs
 	}
 	switch fc.IntrospectionSignedResponseAlg {
 	case "":

@@ -87,7 +87,7 @@ func (ns *Namespace) failNextAt(endpoint string, count int, f Fault) error {
 		ns.faults[slot].Store(nil)
 		return nil
 	}
-	if err := checkFault(&f); err != nil {
+	if err := f.Validate(); err != nil {
 		return err
 	}
 	if f.Malformed != "" && slot != slotIntrospect {

@@ -189,7 +189,7 @@ func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string
 		issuer = set.Issuer
 	}
 	if issuer != "" {
-		if err := checkIssuer(issuer); err != nil {
+		if err := fixtures.CheckIssuer(issuer); err != nil {
 			return nil, nil, fmt.Errorf("mockserver: %w", err)
 		}
 		if ns.prefix != "" {
@@ -300,8 +300,8 @@ func newClient(fc *fixtures.Client) (*client, error) {
 		c.scopes = []string{}
 		for _, s := range fc.Scopes {
 			for _, f := range strings.Fields(s) {
-				if !validScopeToken(f) {
-					return nil, fmt.Errorf("invalid scope %q", f)
+				if err := fixtures.CheckScopeToken(f); err != nil {
+					return nil, err
 				}
 				c.scopes = append(c.scopes, f)
 			}

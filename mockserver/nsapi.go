@@ -61,18 +61,14 @@ func (ns *Namespace) tokenLimitError() error {
 	return fmt.Errorf("mockserver: the namespace holds %d tokens, the limit (WithMaxTokens, --max-tokens); delete some first: %w", ns.maxTokens, ErrLimit)
 }
 
-// checkTokenString returns what is wrong with a token string, or "".
+// checkTokenString returns what is wrong with a token string from Go:
+// fixtures' rules (CheckToken), and a length the journal can hold.
 func checkTokenString(s string) string {
-	switch {
-	case strings.TrimSpace(s) != s:
-		return "token has leading or trailing white space"
-	case len(s) > maxJournalToken:
-		return fmt.Sprintf("token longer than %d bytes", maxJournalToken)
+	if err := fixtures.CheckToken(s); err != nil {
+		return err.Error()
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] == 0x7f {
-			return "token contains a control character"
-		}
+	if len(s) > maxJournalToken {
+		return fmt.Sprintf("token longer than %d bytes", maxJournalToken)
 	}
 	return ""
 }
@@ -81,8 +77,8 @@ func checkTokenString(s string) string {
 // renders, with absolute times. It copies what it keeps.
 func toFixture(t *Token, now time.Time) (*fixtures.Token, error) {
 	for _, f := range strings.Fields(t.Scope) {
-		if !validScopeToken(f) {
-			return nil, fmt.Errorf("scope: invalid scope token %q", f)
+		if err := fixtures.CheckScopeToken(f); err != nil {
+			return nil, fmt.Errorf("scope: %w", err)
 		}
 	}
 	if err := checkSteps(t.Script); err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"strings"
 
 	"github.com/introspectmock/introspectmock/fixtures"
@@ -57,7 +56,7 @@ func WithIssuer(issuer string) Option {
 		if issuer == "" {
 			return nil
 		}
-		if err := checkIssuer(issuer); err != nil {
+		if err := fixtures.CheckIssuer(issuer); err != nil {
 			return fmt.Errorf("mockserver: WithIssuer: %w", err)
 		}
 		c.issuer = issuer
@@ -158,23 +157,3 @@ func WithMaxTokens(n int) Option {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-// checkIssuer reports whether s can be an issuer (RFC 8414 §2).
-func checkIssuer(s string) error {
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		return fmt.Errorf("issuer %q: %v", s, err)
-	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("issuer %q: scheme must be http or https", s)
-	case u.Host == "":
-		return fmt.Errorf("issuer %q: no host", s)
-	case u.User != nil:
-		return fmt.Errorf("issuer %q: has user info", s)
-	case u.RawQuery != "" || u.ForceQuery:
-		return fmt.Errorf("issuer %q: has a query", s)
-	case u.Fragment != "" || strings.IndexByte(s, '#') >= 0:
-		return fmt.Errorf("issuer %q: has a fragment", s)
-	}
-	return nil
-}

@@ -25,13 +25,14 @@ func TestNewErrors(t *testing.T) {
 		give mockserver.Option
 		want string // in the error
 	}{
-		{"issuer scheme", mockserver.WithIssuer("ftp://x"), "scheme"},
-		{"relative issuer", mockserver.WithIssuer("/p"), "scheme"},
+		{"issuer scheme", mockserver.WithIssuer("ftp://x"), "absolute http or https URL"},
+		{"relative issuer", mockserver.WithIssuer("/p"), "absolute http or https URL"},
 		{"MD-3/issuer with query", mockserver.WithIssuer("https://x/?a=b"), "query"},
 		{"MD-3/issuer with empty query", mockserver.WithIssuer("https://x/?"), "query"},
 		{"MD-3/issuer with fragment", mockserver.WithIssuer("https://x/#f"), "fragment"},
-		{"issuer without host", mockserver.WithIssuer("https:///p"), "host"},
-		{"fixture issuer", set(func(s *fixtures.Set) { s.Issuer = "auth.example.test" }), "scheme"},
+		{"issuer without host", mockserver.WithIssuer("https:///p"), "absolute http or https URL"},
+		{"issuer with trailing space", mockserver.WithIssuer("https://x/p "), "white space"},
+		{"fixture issuer", set(func(s *fixtures.Set) { s.Issuer = "auth.example.test" }), "absolute http or https URL"},
 		{"nil set", mockserver.WithFixtures(nil), "nil"},
 		{"empty token", set(func(s *fixtures.Set) { s.Tokens = []fixtures.Token{{}} }), "tokens[0]: empty token"},
 		{"duplicate token", set(func(s *fixtures.Set) {

@@ -128,7 +128,7 @@ func (ns *Namespace) sweepLocked(now time.Time) bool {
 func grantScope(cl *client, requested string) (string, *oauthError) {
 	var want []string
 	for _, s := range strings.Fields(requested) {
-		if !validScopeToken(s) {
+		if fixtures.CheckScopeToken(s) != nil {
 			return "", &oauthError{status: http.StatusBadRequest, code: "invalid_scope", desc: "malformed scope"}
 		}
 		if !slices.Contains(want, s) {
@@ -148,20 +148,6 @@ func grantScope(cl *client, requested string) (string, *oauthError) {
 		}
 	}
 	return strings.Join(want, " "), nil
-}
-
-// validScopeToken reports whether s is a scope-token of RFC 6749 §3.3:
-// %x21 / %x23-5B / %x5D-7E.
-func validScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }
 
 // randomToken returns 32 random bytes, base64url without padding.
