@@ -36,15 +36,7 @@ func WithJWTIntrospection(enabled bool) Option {
 // jwtEnabled reports whether JWT responses are on in a namespace with
 // configuration st (SPEC JR-8).
 func (s *Server) jwtEnabled(st *state) bool {
-	if !s.cfg.jwtDisabled {
-		return true
-	}
-	for _, cl := range st.clients {
-		if cl.jwt != nil && cl.jwt.responses {
-			return true
-		}
-	}
-	return false
+	return !s.cfg.jwtDisabled || st.jwtResponses
 }
 
 // jwtTarget is who a JWT introspection response is for: the issuer it
@@ -256,17 +248,13 @@ func (s *Server) introspectionJWT(jt *jwtTarget, now time.Time, answer []byte) (
 // when JWT responses are on (SPEC JR-8).
 func (s *Server) metadataFor(st *state, issuer string, openid bool) *metadata {
 	m := newMetadata(st, issuer, openid)
-	for _, cl := range st.clients {
-		if !cl.privateKeyJWT() {
-			continue
-		}
+	if st.privateKeyJWT {
 		m.TokenEndpointAuthMethods = withPrivateKeyJWT(m.TokenEndpointAuthMethods)
 		m.RevocationEndpointAuthMethods = withPrivateKeyJWT(m.RevocationEndpointAuthMethods)
 		m.IntrospectionEndpointAuthMethods = withPrivateKeyJWT(m.IntrospectionEndpointAuthMethods)
 		m.TokenEndpointAuthSigningAlgs = assertionAlgs()
 		m.RevocationEndpointAuthSigningAlgs = assertionAlgs()
 		m.IntrospectionEndpointAuthSigningAlgs = assertionAlgs()
-		break
 	}
 	if s.jwtEnabled(st) {
 		m.IntrospectionSigningAlgs = []string{fixtures.AlgRS256, fixtures.AlgPS256}

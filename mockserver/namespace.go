@@ -72,7 +72,33 @@ type state struct {
 	allowAnonymous bool
 	clients        map[string]*client // id/secret clients by client_id
 	bearers        []*client          // fixture bearer callers
-	hasPublic      bool               // some client has a client_id and no secret
+	// Derived from the clients by add, so requests need not scan them.
+	hasPublic     bool // some client has a client_id and no secret
+	jwtResponses  bool // some client sets a JWT response alg (SPEC JR-8)
+	privateKeyJWT bool // some client authenticates with private_key_jwt (SPEC MD-6)
+}
+
+// add registers c, keeping the derived flags true to the clients. A
+// client_id or bearer already known is ErrExists. st must not be shared
+// yet: AddClient adds to a copy.
+func (st *state) add(c *client) error {
+	if c.bearer != "" {
+		for _, b := range st.bearers {
+			if b.bearer == c.bearer {
+				return fmt.Errorf("bearer %w", ErrExists)
+			}
+		}
+		st.bearers = append(st.bearers, c)
+		return nil
+	}
+	if st.clients[c.id] != nil {
+		return fmt.Errorf("client_id %q %w", c.id, ErrExists)
+	}
+	st.clients[c.id] = c
+	st.hasPublic = st.hasPublic || c.public()
+	st.jwtResponses = st.jwtResponses || c.jwt != nil && c.jwt.responses
+	st.privateKeyJWT = st.privateKeyJWT || c.privateKeyJWT()
+	return nil
 }
 
 // client is a caller of the endpoints, built from a fixtures.Client.
@@ -200,27 +226,14 @@ func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string
 		st.issuerPath = strings.TrimRight(u.Path, "/")
 	}
 
-	bearers := make(map[string]bool)
 	for i := range set.Clients {
 		fc := &set.Clients[i]
-		where := place(fc.Pos, "clients", i)
 		c, err := newClient(fc)
 		if err != nil {
-			return nil, nil, fmt.Errorf("mockserver: %s: %v", where, err)
+			return nil, nil, fmt.Errorf("mockserver: %s: %v", place(fc.Pos, "clients", i), err)
 		}
-		switch {
-		case c.bearer != "":
-			if bearers[c.bearer] {
-				return nil, nil, fmt.Errorf("mockserver: %s: duplicate bearer", where)
-			}
-			bearers[c.bearer] = true
-			st.bearers = append(st.bearers, c)
-		default:
-			if st.clients[c.id] != nil {
-				return nil, nil, fmt.Errorf("mockserver: %s: duplicate client_id %q", where, c.id)
-			}
-			st.clients[c.id] = c
-			st.hasPublic = st.hasPublic || c.public()
+		if err := st.add(c); err != nil {
+			return nil, nil, fmt.Errorf("mockserver: %s: duplicate %w", place(fc.Pos, "clients", i), err)
 		}
 	}
 

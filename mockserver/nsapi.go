@@ -290,22 +290,11 @@ func (ns *Namespace) AddClient(c fixtures.Client) error {
 	}
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	old := ns.st.Load()
-	st := *old
-	if cl.bearer != "" {
-		for _, b := range old.bearers {
-			if b.bearer == cl.bearer {
-				return fmt.Errorf("mockserver: AddClient: bearer %w", ErrExists)
-			}
-		}
-		st.bearers = append(slices.Clip(old.bearers), cl)
-	} else {
-		if old.clients[cl.id] != nil {
-			return fmt.Errorf("mockserver: AddClient: client_id %q %w", cl.id, ErrExists)
-		}
-		st.clients = maps.Clone(old.clients)
-		st.clients[cl.id] = cl
-		st.hasPublic = old.hasPublic || cl.public()
+	st := *ns.st.Load()
+	st.clients = maps.Clone(st.clients) // the published state is immutable
+	st.bearers = slices.Clip(st.bearers)
+	if err := st.add(cl); err != nil {
+		return fmt.Errorf("mockserver: AddClient: %w", err)
 	}
 	ns.st.Store(&st)
 	return nil
