@@ -52,13 +52,7 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 	}
 	ns.mu.RUnlock()
 
-	c.clientID, c.authMethod = who.clientID, who.method
-	switch {
-	case err != nil:
-		s.writeError(w, c, err)
-		return
-	case f.token == "":
-		s.writeError(w, c, errInvalidRequest("token is required"))
+	if s.refuseCall(w, c, who, err, f.token) {
 		return
 	}
 
@@ -156,13 +150,7 @@ func (s *Server) handleRevoke(ns *Namespace, w http.ResponseWriter, r *http.Requ
 	}
 	ns.mu.Unlock()
 
-	c.clientID, c.authMethod = who.clientID, who.method
-	switch {
-	case err != nil:
-		s.writeError(w, c, err)
-		return
-	case f.token == "":
-		s.writeError(w, c, errInvalidRequest("token is required"))
+	if s.refuseCall(w, c, who, err, f.token) {
 		return
 	}
 	if fault != nil {
@@ -231,4 +219,20 @@ func (ns *Namespace) revokeEntryLocked(e *entry, cascade bool) {
 func (e *entry) visibleTo(cl *client) bool {
 	by := e.src.IntrospectableBy
 	return len(by) == 0 || cl != nil && cl.id != "" && slices.Contains(by, cl.id)
+}
+
+// refuseCall journals the caller and answers a request that failed
+// authentication (401 or 400 first, SPEC CA-1) or sent no token (400,
+// SPEC IQ-3, RV-1); it reports whether it answered.
+func (s *Server) refuseCall(w http.ResponseWriter, c *call, who caller, err *oauthError, token string) bool {
+	c.clientID, c.authMethod = who.clientID, who.method
+	switch {
+	case err != nil:
+		s.writeError(w, c, err)
+	case token == "":
+		s.writeError(w, c, errInvalidRequest("token is required"))
+	default:
+		return false
+	}
+	return true
 }
