@@ -44,7 +44,7 @@ type adminReq struct {
 func (s *Server) serveAdmin(ns *Namespace, w http.ResponseWriter, r *http.Request) {
 	a := &adminReq{s: s, ns: ns, w: w, r: r, route: "?"}
 	defer func() {
-		s.logger.LogAttrs(r.Context(), slog.LevelDebug, "admin",
+		s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "admin",
 			slog.String("namespace", ns.name), slog.String("method", r.Method),
 			slog.String("route", a.route), slog.Int("status", a.c.status))
 	}()
@@ -87,7 +87,7 @@ func (s *Server) adminOpen(w http.ResponseWriter, r *http.Request, name string) 
 	if a.open() {
 		return true
 	}
-	s.logger.LogAttrs(r.Context(), slog.LevelDebug, "admin",
+	s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "admin",
 		slog.String("namespace", clipName(name)), slog.String("method", r.Method),
 		slog.String("route", a.route), slog.Int("status", a.c.status))
 	return false

@@ -53,7 +53,7 @@ func (s *Server) endpoint(name string, h handlerFunc) http.Handler {
 // call (no token, no secret, no query) and adds it to the namespace's
 // journal.
 func (s *Server) record(ctx context.Context, ns *Namespace, c *call) {
-	if s.logger.Enabled(ctx, slog.LevelDebug) {
+	if s.cfg.logger.Enabled(ctx, slog.LevelDebug) {
 		attrs := []slog.Attr{
 			slog.String("namespace", ns.name),
 			slog.String("endpoint", c.endpoint),
@@ -69,7 +69,7 @@ func (s *Server) record(ctx context.Context, ns *Namespace, c *call) {
 		if c.fault != "" {
 			attrs = append(attrs, slog.String("fault", c.fault))
 		}
-		s.logger.LogAttrs(ctx, slog.LevelDebug, "call", attrs...)
+		s.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "call", attrs...)
 	}
 	if ns.journal.enabled() {
 		ns.journal.add(Call{

@@ -65,7 +65,7 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 			if a.Active {
 				var rerr error
 				if body, rerr = renderAnswer(&a.Token, c.time, st.issuer); rerr != nil {
-					s.logger.ErrorContext(r.Context(), "stub answer", "namespace", ns.name, "err", rerr)
+					s.cfg.logger.ErrorContext(r.Context(), "stub answer", "namespace", ns.name, "err", rerr)
 					s.writeError(w, c, &oauthError{status: http.StatusInternalServerError, code: "server_error",
 						desc: "the stub's answer cannot be rendered"})
 					return

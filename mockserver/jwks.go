@@ -53,7 +53,7 @@ func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 func (s *Server) handleJWKS(_ *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
 	k, err := s.signingKey()
 	if err != nil {
-		s.logger.ErrorContext(r.Context(), "jwks", "err", err)
+		s.cfg.logger.ErrorContext(r.Context(), "jwks", "err", err)
 		s.writeError(w, c, &oauthError{status: http.StatusInternalServerError, code: "server_error"})
 		return
 	}

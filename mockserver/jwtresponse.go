@@ -199,7 +199,7 @@ func (s *Server) writeJWTIntrospection(ns *Namespace, w http.ResponseWriter, r *
 	c.active = active
 	tok, err := s.introspectionJWT(jt, c.time, answerBytes(ns, r, active, body))
 	if err != nil {
-		s.logger.ErrorContext(r.Context(), "JWT introspection response", "namespace", ns.name, "err", err)
+		s.cfg.logger.ErrorContext(r.Context(), "JWT introspection response", "namespace", ns.name, "err", err)
 		s.writeError(w, c, &oauthError{status: http.StatusInternalServerError, code: "server_error",
 			desc: "the JWT introspection response cannot be made"})
 		return

@@ -26,9 +26,6 @@ type Namespace struct {
 	name   string // "" for the default namespace
 	prefix string // URL path prefix routed to it; "" for the default namespace
 	clock  *VirtualClock
-	// issuerOverride is the server-wide WithIssuer value, "" for none.
-	issuerOverride string
-	maxTokens      int
 
 	// st is the configuration of the last load. Writers store it with mu
 	// held for writing, together with tokens; readers that need it
@@ -172,11 +169,9 @@ type derivedIssuer struct {
 // newNamespace returns an empty namespace of s; load fills it.
 func newNamespace(s *Server, name string) *Namespace {
 	ns := &Namespace{
-		srv:            s,
-		name:           name,
-		clock:          NewVirtualClock(s.cfg.clock),
-		issuerOverride: s.cfg.issuer,
-		maxTokens:      s.cfg.maxTokens,
+		srv:   s,
+		name:  name,
+		clock: NewVirtualClock(s.cfg.clock),
 	}
 	ns.journal.size.Store(int64(s.cfg.journalSize))
 	if name != "" {
@@ -205,12 +200,12 @@ func (ns *Namespace) load(set *fixtures.Set) error {
 
 // build checks set and turns it into a state and a token store.
 func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string]*entry, error) {
-	if len(set.Tokens) > ns.maxTokens {
+	if len(set.Tokens) > ns.srv.cfg.maxTokens {
 		return nil, nil, fmt.Errorf("mockserver: the fixtures hold %d tokens, more than the limit of %d per namespace (WithMaxTokens, --max-tokens): %w",
-			len(set.Tokens), ns.maxTokens, ErrLimit)
+			len(set.Tokens), ns.srv.cfg.maxTokens, ErrLimit)
 	}
 	st := &state{allowAnonymous: set.AllowAnonymous, clients: make(map[string]*client)}
-	issuer := ns.issuerOverride
+	issuer := ns.srv.cfg.issuer
 	if issuer == "" {
 		issuer = set.Issuer
 	}

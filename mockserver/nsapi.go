@@ -44,7 +44,7 @@ func (ns *Namespace) AddToken(t Token) (string, error) {
 	switch {
 	case ns.tokens[ft.Token] != nil:
 		return "", fmt.Errorf("mockserver: AddToken %s: token %w", Redact(ft.Token), ErrExists)
-	case len(ns.tokens) >= ns.maxTokens:
+	case len(ns.tokens) >= ns.srv.cfg.maxTokens:
 		return "", ns.tokenLimitError()
 	}
 	// Rendered with mu held, so that every entry has the issuer of the
@@ -58,7 +58,7 @@ func (ns *Namespace) AddToken(t Token) (string, error) {
 }
 
 func (ns *Namespace) tokenLimitError() error {
-	return fmt.Errorf("mockserver: the namespace holds %d tokens, the limit (WithMaxTokens, --max-tokens); delete some first: %w", ns.maxTokens, ErrLimit)
+	return fmt.Errorf("mockserver: the namespace holds %d tokens, the limit (WithMaxTokens, --max-tokens); delete some first: %w", ns.srv.cfg.maxTokens, ErrLimit)
 }
 
 // checkTokenString returns what is wrong with a token string from Go:
@@ -309,7 +309,7 @@ func (ns *Namespace) Reset() {
 	ns.stub.Store(nil)
 	if err := ns.load(ns.srv.seed.Load()); err != nil {
 		// The same fixtures loaded when the namespace was made.
-		ns.srv.logger.Error("reset", "namespace", ns.name, "err", err)
+		ns.srv.cfg.logger.Error("reset", "namespace", ns.name, "err", err)
 	}
 	ns.journal.clear()
 }

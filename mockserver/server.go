@@ -21,8 +21,7 @@ import (
 // routes listed in the package documentation. It owns no listener. It is
 // safe for concurrent use. Its zero value is not usable: call New.
 type Server struct {
-	cfg    config
-	logger *slog.Logger
+	cfg config
 	// router serves every route but POST /introspect. It is built on first
 	// use (routerOnce): compiling its routes was half the cost of New.
 	router     *mux.Router
@@ -69,7 +68,6 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s := &Server{
 		cfg:    cfg,
-		logger: cfg.logger,
 		hdr:    newHeaderValues(),
 		spaces: make(map[string]*Namespace),
 	}
@@ -212,7 +210,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, ErrLimit) {
 		e.status, e.code = http.StatusBadRequest, "invalid_request"
 	}
-	s.logger.LogAttrs(r.Context(), slog.LevelDebug, "namespace refused", slog.Int("status", e.status), slog.String("err", e.desc))
+	s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "namespace refused", slog.Int("status", e.status), slog.String("err", e.desc))
 	s.writeError(w, &call{}, e)
 }
 

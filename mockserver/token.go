@@ -84,9 +84,9 @@ func issue(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok st
 	iat := now.Truncate(time.Second)
 	exp := iat.Add(time.Duration(lifetime) * time.Second) // SPEC TE-4: exp = iat + expires_in
 	ns.pruneIssuedLocked(now)
-	if len(ns.tokens) >= ns.maxTokens && !ns.sweepLocked(now) {
+	if len(ns.tokens) >= ns.srv.cfg.maxTokens && !ns.sweepLocked(now) {
 		return "", 0, "", &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
-			desc: "the token store of this namespace is full: " + strconv.Itoa(ns.maxTokens) + " tokens, the limit (WithMaxTokens, --max-tokens)", retryAfter: "1"}
+			desc: "the token store of this namespace is full: " + strconv.Itoa(ns.srv.cfg.maxTokens) + " tokens, the limit (WithMaxTokens, --max-tokens)", retryAfter: "1"}
 	}
 	tok = randomToken()
 	e, rerr := newEntry(&fixtures.Token{
@@ -115,7 +115,7 @@ func (ns *Namespace) sweepLocked(now time.Time) bool {
 			delete(ns.tokens, tok)
 		}
 	}
-	if len(ns.tokens) >= ns.maxTokens {
+	if len(ns.tokens) >= ns.srv.cfg.maxTokens {
 		ns.sweptAt = time.Now()
 		return false
 	}
