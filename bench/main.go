@@ -165,31 +165,13 @@ func (b *bencher) add(r row) {
 
 // load compares introspection throughput and latency.
 func (b *bencher) load() error {
-	fixturePath := filepath.Join(b.dir, "load.yaml")
-	if err := writeFixtures(fixturePath, b.cfg.tokens); err != nil {
-		return err
-	}
-	mockAddr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	mock, err := start(b.binary, mockAddr, 10*time.Second, "--addr", mockAddr, "--fixtures", fixturePath, "--log-level", "warn")
+	mock, base, err := b.startPair()
 	if err != nil {
 		return err
 	}
 	defer mock.stop(5 * time.Second)
-	baseAddr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	base, err := start(b.baseline, baseAddr, 10*time.Second, "-addr", baseAddr, "-tokens", fmt.Sprint(b.cfg.tokens))
-	if err != nil {
-		return err
-	}
 	defer base.stop(5 * time.Second)
-	if err := sameAnswers(mockAddr, baseAddr); err != nil {
-		return err
-	}
+	mockAddr, baseAddr := mock.addr, base.addr
 
 	check := func(status int, body []byte) bool {
 		return status == 200 && bytes.HasPrefix(body, []byte(`{"active":true,`))
@@ -229,6 +211,38 @@ func (b *bencher) load() error {
 		fmt.Fprintf(b.log, "connection errors: introspectmock %d, baseline %d\n", mr.errors, br.errors)
 	}
 	return nil
+}
+
+// startPair starts introspectmock and the baseline on free loopback ports
+// with the same b.cfg.tokens tokens and checks that they answer alike; the
+// caller stops both.
+func (b *bencher) startPair() (mock, base *proc, err error) {
+	fixturePath := filepath.Join(b.dir, "load.yaml")
+	if err := writeFixtures(fixturePath, b.cfg.tokens); err != nil {
+		return nil, nil, err
+	}
+	mockAddr, err := freeAddr()
+	if err != nil {
+		return nil, nil, err
+	}
+	mock, err = start(b.binary, mockAddr, 10*time.Second, "--addr", mockAddr, "--fixtures", fixturePath, "--log-level", "warn")
+	if err != nil {
+		return nil, nil, err
+	}
+	baseAddr, err := freeAddr()
+	if err == nil {
+		base, err = start(b.baseline, baseAddr, 10*time.Second, "-addr", baseAddr, "-tokens", fmt.Sprint(b.cfg.tokens))
+	}
+	if err == nil {
+		if err = sameAnswers(mockAddr, baseAddr); err != nil {
+			base.stop(5 * time.Second)
+		}
+	}
+	if err != nil {
+		mock.stop(5 * time.Second)
+		return nil, nil, err
+	}
+	return mock, base, nil
 }
 
 // sameAnswers checks that both servers answer the same JSON for a token,

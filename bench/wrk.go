@@ -160,31 +160,12 @@ func (b *bencher) wrkCompare() error {
 	if err := os.WriteFile(script, introspectLua, 0o644); err != nil {
 		return err
 	}
-	fixturePath := filepath.Join(b.dir, "load.yaml")
-	if err := writeFixtures(fixturePath, b.cfg.tokens); err != nil {
-		return err
-	}
-	mockAddr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	mock, err := start(b.binary, mockAddr, 10*time.Second, "--addr", mockAddr, "--fixtures", fixturePath, "--log-level", "warn")
+	mock, base, err := b.startPair()
 	if err != nil {
 		return err
 	}
 	defer mock.stop(5 * time.Second)
-	baseAddr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	base, err := start(b.baseline, baseAddr, 10*time.Second, "-addr", baseAddr, "-tokens", fmt.Sprint(b.cfg.tokens))
-	if err != nil {
-		return err
-	}
 	defer base.stop(5 * time.Second)
-	if err := sameAnswers(mockAddr, baseAddr); err != nil {
-		return err
-	}
 
 	type server struct {
 		name string
