@@ -125,15 +125,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 	ts, _ := start(t, mockserver.WithFixtures(pkjwtSet()), mockserver.WithClock(newClock()))
 	now := t0.Unix()
 	claims := func(kv ...any) map[string]any {
-		c := map[string]any{"iss": "jwt-rs", "sub": "jwt-rs", "aud": ts.URL, "exp": now + 60, "iat": now}
-		for i := 0; i < len(kv); i += 2 {
-			if kv[i+1] == nil {
-				delete(c, kv[i].(string))
-			} else {
-				c[kv[i].(string)] = kv[i+1]
-			}
-		}
-		return c
+		return withClaims(map[string]any{"iss": "jwt-rs", "sub": "jwt-rs", "aud": ts.URL, "exp": now + 60, "iat": now}, kv...)
 	}
 	rsa1 := func(c map[string]any) string { return signAssertion(t, "RS256", "rsa-1", clientRSAKey(), c) }
 	body := func(assertion string, kv ...string) string {
@@ -280,6 +272,20 @@ func TestPrivateKeyJWT(t *testing.T) {
 	})
 }
 
+// withClaims returns a copy of claims with the name, value pairs kv set,
+// a nil value deleting its claim.
+func withClaims(claims map[string]any, kv ...any) map[string]any {
+	c := maps.Clone(claims)
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == nil {
+			delete(c, kv[i].(string))
+		} else {
+			c[kv[i].(string)] = kv[i+1]
+		}
+	}
+	return c
+}
+
 // TestPrivateKeyJWTDescriptions pins the error_description of refused
 // assertions: it is what a developer reads to fix their client (SPEC
 // CA-12, ER-2).
@@ -291,17 +297,7 @@ func TestPrivateKeyJWTDescriptions(t *testing.T) {
 	rsa1 := signAssertion(t, "RS256", "rsa-1", clientRSAKey(), claims)
 	p := strings.Split(rsa1, ".")
 	enc := func(s string) string { return b64.EncodeToString([]byte(s)) }
-	with := func(kv ...any) map[string]any {
-		c := maps.Clone(claims)
-		for i := 0; i < len(kv); i += 2 {
-			if kv[i+1] == nil {
-				delete(c, kv[i].(string))
-			} else {
-				c[kv[i].(string)] = kv[i+1]
-			}
-		}
-		return c
-	}
+	with := func(kv ...any) map[string]any { return withClaims(claims, kv...) }
 	ecASN1 := func() string {
 		a := signAssertion(t, "ES256", "ec-1", clientECKey(), claims)
 		input := a[:strings.LastIndexByte(a, '.')]
