@@ -22,6 +22,7 @@ type config struct {
 	maxNamespaces int
 	maxTokens     int
 	jwtDisabled   bool // WithJWTIntrospection(false)
+	loginPage     bool // WithLoginPage
 }
 
 // Defaults of the limits.
