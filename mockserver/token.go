@@ -90,12 +90,18 @@ func issue(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok st
 	if err := ns.roomLocked(now, 1); err != nil {
 		return "", 0, "", err
 	}
+	if !ns.holdLocked(1) && (!ns.sweepLocked(now) || !ns.holdLocked(1)) {
+		ns.sweptAt = time.Now() // no sweep for a second: other namespaces hold the tokens
+		return "", 0, "", &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
+			desc: "the token stores of all namespaces are full: " + strconv.Itoa(ns.srv.cfg.maxTotal) + " tokens, the limit (WithMaxTotalTokens, --max-total-tokens)", retryAfter: "1"}
+	}
 	tok = randomToken()
 	e, rerr := newEntry(&fixtures.Token{
 		Token: tok, Scope: scope, ClientID: cl.id, Sub: cl.id, TokenType: "Bearer",
 		Iat: fixtures.Absolute(iat), Exp: fixtures.Absolute(exp),
 	}, now, st.issuer)
 	if rerr != nil { // cannot happen: no claims, strings only
+		ns.holdLocked(-1)
 		return "", 0, "", &oauthError{status: http.StatusInternalServerError, code: "server_error"}
 	}
 	e.issuedTo = cl
@@ -126,6 +132,7 @@ func (ns *Namespace) sweepLocked(now time.Time, n int) bool {
 	for tok, e := range ns.tokens {
 		if (e.issuedTo != nil || e.grant != nil) && !e.activeAt(now) {
 			delete(ns.tokens, tok)
+			ns.holdLocked(-1)
 		}
 	}
 	if len(ns.tokens)+n > ns.srv.cfg.maxTokens {
