@@ -200,7 +200,7 @@ func (ns *Namespace) issueGrantLocked(st *state, g *grantInfo, scope string, now
 	lifetime := int64((g.client.lifetime + time.Second - 1) / time.Second)
 	iat := now.Truncate(time.Second)
 	res := issuedGrant{lifetime: lifetime, scope: scope, grant: g, iat: iat}
-	for _, kind := range []string{KindAccessToken, KindRefreshToken} {
+	for i, kind := range []string{KindAccessToken, KindRefreshToken} {
 		exp := iat.Add(time.Duration(lifetime) * time.Second)
 		if kind == KindRefreshToken {
 			exp = iat.Add(refreshLifetime)
@@ -212,6 +212,7 @@ func (ns *Namespace) issueGrantLocked(st *state, g *grantInfo, scope string, now
 			Claims: g.claims, Kind: kind, Grant: g.id,
 		}, now, st.issuer)
 		if err != nil { // checked when the user or the login's claims came in
+			ns.holdLocked(i - 2) // give back what was not stored
 			return issuedGrant{}, &oauthError{status: http.StatusInternalServerError, code: "server_error", desc: err.Error()}
 		}
 		e.grant = g

@@ -1,20 +1,18 @@
 package mockserver
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"maps"
 	"time"
 
-	"github.com/introspectmock/introspectmock/fixtures"
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // This file makes and reads OpenID Connect ID Tokens (OpenID Connect Core
-// §2, §3.1.3.6): RS256 JWTs signed with the server's key, whose kid is at
-// jwks_uri.
+// §2, §3.1.3.6): RS256 JWTs signed with the server's key (jwks.go, on
+// go-jose), whose kid is at jwks_uri.
 
 // isIDTokenMember reports whether name is a member the server sets in ID
 // Tokens and userinfo answers, which a user's claims may not shadow.
@@ -50,14 +48,8 @@ func (s *Server) idToken(issuer string, g *grantInfo, access string, iat time.Ti
 	if err != nil {
 		return "", err
 	}
-	header := appendJSONString([]byte(`{"alg":"RS256","typ":"JWT","kid":`), k.kid)
-	header = append(header, '}')
-	input := b64(header) + "." + b64(payload)
-	sig, err := signJWS(fixtures.AlgRS256, k.key, []byte(input))
-	if err != nil {
-		return "", err
-	}
-	return input + "." + b64(sig), nil
+	tok, err := k.id.sign(payload)
+	return string(tok), err
 }
 
 // userClaims returns the members userinfo answers for grant g: sub,
@@ -80,29 +72,22 @@ func (s *Server) readIDToken(tok string) (sub, aud string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	parts := bytes.Split([]byte(tok), []byte("."))
-	if len(parts) != 3 {
+	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
 		return "", "", errors.New("not a JWS in compact serialization")
 	}
-	var h struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
+	if len(jws.Signatures) != 1 || jws.Signatures[0].Header.KeyID != k.id.kid {
+		return "", "", errors.New("not signed by this server")
 	}
-	hb, err1 := base64.RawURLEncoding.DecodeString(string(parts[0]))
-	pb, err2 := base64.RawURLEncoding.DecodeString(string(parts[1]))
-	sig, err3 := base64.RawURLEncoding.DecodeString(string(parts[2]))
-	if err := errors.Join(err1, err2, err3); err != nil || json.Unmarshal(hb, &h) != nil {
-		return "", "", errors.New("malformed JWS")
-	}
-	input := tok[:len(parts[0])+1+len(parts[1])]
-	if h.Alg != fixtures.AlgRS256 || h.Kid != k.kid || !verifyJWS(h.Alg, &k.key.PublicKey, []byte(input), sig) {
+	payload, err := jws.Verify(&k.key.PublicKey)
+	if err != nil {
 		return "", "", errors.New("not signed by this server")
 	}
 	var p struct {
 		Sub string `json:"sub"`
 		Aud any    `json:"aud"`
 	}
-	if json.Unmarshal(pb, &p) != nil || p.Sub == "" {
+	if json.Unmarshal(payload, &p) != nil || p.Sub == "" {
 		return "", "", errors.New("no sub")
 	}
 	switch a := p.Aud.(type) {

@@ -90,11 +90,6 @@ func issue(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok st
 	if err := ns.roomLocked(now, 1); err != nil {
 		return "", 0, "", err
 	}
-	if !ns.holdLocked(1) && (!ns.sweepLocked(now) || !ns.holdLocked(1)) {
-		ns.sweptAt = time.Now() // no sweep for a second: other namespaces hold the tokens
-		return "", 0, "", &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
-			desc: "the token stores of all namespaces are full: " + strconv.Itoa(ns.srv.cfg.maxTotal) + " tokens, the limit (WithMaxTotalTokens, --max-total-tokens)", retryAfter: "1"}
-	}
 	tok = randomToken()
 	e, rerr := newEntry(&fixtures.Token{
 		Token: tok, Scope: scope, ClientID: cl.id, Sub: cl.id, TokenType: "Bearer",
@@ -110,13 +105,20 @@ func issue(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok st
 	return tok, lifetime, scope, nil
 }
 
-// roomLocked makes room for n more tokens issued at /token: it prunes
-// expired ones, and sweeps a full store. ns.mu must be held for writing.
+// roomLocked makes room for n more tokens issued at /token and counts
+// them in the server's total (holdLocked): it prunes expired ones, and
+// sweeps a full store. The caller gives back (holdLocked(-k)) what it
+// then does not store. ns.mu must be held for writing.
 func (ns *Namespace) roomLocked(now time.Time, n int) *oauthError {
 	ns.pruneIssuedLocked(now)
 	if len(ns.tokens)+n > ns.srv.cfg.maxTokens && !ns.sweepLocked(now, n) {
 		return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
 			desc: "the token store of this namespace is full: " + strconv.Itoa(ns.srv.cfg.maxTokens) + " tokens, the limit (WithMaxTokens, --max-tokens)", retryAfter: "1"}
+	}
+	if !ns.holdLocked(n) && (!ns.sweepLocked(now, n) || !ns.holdLocked(n)) {
+		ns.sweptAt = time.Now() // no sweep for a second: other namespaces hold the tokens
+		return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
+			desc: "the token stores of all namespaces are full: " + strconv.Itoa(ns.srv.cfg.maxTotal) + " tokens, the limit (WithMaxTotalTokens, --max-total-tokens)", retryAfter: "1"}
 	}
 	return nil
 }
