@@ -84,14 +84,23 @@ func (ns *Namespace) AddUser(u fixtures.User) error {
 	if err != nil {
 		return fmt.Errorf("mockserver: AddUser: %w", err)
 	}
+	if err := ns.updateState(func(st *state) error { return st.addUser(nu) }); err != nil {
+		return fmt.Errorf("mockserver: AddUser: %w", err)
+	}
+	return nil
+}
+
+// updateState publishes a copy of the namespace's state that change
+// changed; nothing changes when it fails. The published state is
+// immutable: change gets copies of its maps and slices to add to.
+func (ns *Namespace) updateState(change func(st *state) error) error {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	st := *ns.st.Load()
-	st.users = maps.Clone(st.users) // the published state is immutable
-	st.usernames = maps.Clone(st.usernames)
-	st.userList = slices.Clip(st.userList)
-	if err := st.addUser(nu); err != nil {
-		return fmt.Errorf("mockserver: AddUser: %w", err)
+	st.clients, st.users, st.usernames = maps.Clone(st.clients), maps.Clone(st.users), maps.Clone(st.usernames)
+	st.bearers, st.userList = slices.Clip(st.bearers), slices.Clip(st.userList)
+	if err := change(&st); err != nil {
+		return err
 	}
 	ns.st.Store(&st)
 	return nil
