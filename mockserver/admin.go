@@ -1,10 +1,8 @@
 package mockserver
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -48,9 +46,6 @@ func (s *Server) serveAdmin(ns *Namespace, w http.ResponseWriter, r *http.Reques
 			slog.String("namespace", ns.name), slog.String("method", r.Method),
 			slog.String("route", a.route), slog.Int("status", a.c.status))
 	}()
-	if !a.open() {
-		return
-	}
 	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/admin")
 	rest = strings.TrimSuffix(strings.TrimPrefix(rest, "/"), "/")
 	var segs []string
@@ -69,11 +64,15 @@ func (s *Server) serveAdmin(ns *Namespace, w http.ResponseWriter, r *http.Reques
 }
 
 // open reports whether the admin request may be served: the admin API is
-// on and, with an admin token, the request carries it. Otherwise it
-// answers 404 or 401.
+// on, the request has at most one Authorization header and, with an admin
+// token, carries it. Otherwise it answers 404, 400 or 401.
 func (a *adminReq) open() bool {
-	if !a.s.cfg.admin {
+	switch {
+	case !a.s.cfg.admin:
 		a.fail(http.StatusNotFound, "not_found", "the admin API is disabled")
+		return false
+	case len(a.r.Header["Authorization"]) > 1:
+		a.fail(http.StatusBadRequest, "invalid_request", "more than one Authorization header")
 		return false
 	}
 	return a.s.adminTokenSum == nil || a.authorized()
@@ -96,8 +95,8 @@ func (s *Server) adminOpen(w http.ResponseWriter, r *http.Request, name string) 
 // authorized checks the admin token in constant time (the SHA-256 sums are
 // compared, so not even the length leaks), answering 401 when it fails.
 func (a *adminReq) authorized() bool {
-	scheme, tok, _ := strings.Cut(a.r.Header.Get("Authorization"), " ")
-	if tok = strings.TrimSpace(tok); !strings.EqualFold(scheme, "Bearer") || tok == "" {
+	tok := adminBearer(a.r)
+	if tok == "" {
 		a.w.Header().Add("WWW-Authenticate", challengeAdmin)
 		a.fail(http.StatusUnauthorized, "invalid_token", "the admin API needs Authorization: Bearer <admin token>")
 		return false
@@ -108,6 +107,34 @@ func (a *adminReq) authorized() bool {
 		return false
 	}
 	return true
+}
+
+// adminBearer returns the bearer token of r's one Authorization header;
+// "" for none.
+func adminBearer(r *http.Request) string {
+	h := r.Header["Authorization"]
+	if len(h) != 1 {
+		return ""
+	}
+	scheme, tok, _ := strings.Cut(h[0], " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// hasAdminToken reports whether r carries the valid admin token.
+func (s *Server) hasAdminToken(r *http.Request) bool {
+	tok := adminBearer(r)
+	return s.adminTokenSum != nil && tok != "" && subtle.ConstantTimeCompare(sum(tok), s.adminTokenSum) == 1
+}
+
+// denyAdmin answers an admin request the guard refuses: 403 in the JSON
+// error form.
+func (s *Server) denyAdmin(w http.ResponseWriter, r *http.Request, desc string) {
+	s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "admin refused",
+		slog.String("method", r.Method), slog.Int("status", http.StatusForbidden), slog.String("err", desc))
+	s.writeError(w, &call{}, &oauthError{status: http.StatusForbidden, code: "forbidden", desc: desc})
 }
 
 // dispatch routes an admin request by its path segments (after /admin).
@@ -253,29 +280,6 @@ func (a *adminReq) body() ([]byte, bool) {
 		return nil, false
 	}
 	return data, true
-}
-
-// decode reads a small JSON object body into v; unknown members are errors.
-func (a *adminReq) decode(v any) bool {
-	data, ok := a.body()
-	if !ok {
-		return false
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		a.fail(http.StatusBadRequest, "invalid_request", "want a JSON object body")
-		return false
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		a.fail(http.StatusBadRequest, "invalid_request", "invalid JSON: "+strings.TrimPrefix(err.Error(), "json: "))
-		return false
-	}
-	if dec.More() {
-		a.fail(http.StatusBadRequest, "invalid_request", "invalid JSON: data after the object")
-		return false
-	}
-	return true
 }
 
 // tokenJSON is a token as the admin API shows it: the fixture format
@@ -505,57 +509,29 @@ func (a *adminReq) clock(action string) {
 	case "resume":
 		c.Resume()
 	case "advance":
-		var in struct {
-			By *string `json:"by"`
-		}
-		if !a.decode(&in) {
+		data, ok := a.body()
+		if !ok {
 			return
 		}
-		if in.By == nil {
-			a.fail(http.StatusBadRequest, "invalid_request", `by is required, a duration such as "2h" or "-30s"`)
-			return
-		}
-		d, err := time.ParseDuration(*in.By)
+		d, err := fixtures.ParseClockAdvance(c.Now(), "body", data)
 		if err != nil {
-			a.fail(http.StatusBadRequest, "invalid_request", "by: invalid duration "+quote(*in.By)+` (want a duration such as "2h" or "-30s")`)
-			return
-		}
-		if !inRFC3339Range(c.Now().Add(d)) {
-			a.fail(http.StatusBadRequest, "invalid_request", "by: "+quote(*in.By)+" would move the clock out of the years 0000 to 9999")
+			a.failErr(err)
 			return
 		}
 		c.Advance(d)
 	case "set":
-		var in struct {
-			Time *string `json:"time"`
-		}
-		if !a.decode(&in) {
+		data, ok := a.body()
+		if !ok {
 			return
 		}
-		if in.Time == nil {
-			a.fail(http.StatusBadRequest, "invalid_request", `time is required, an RFC 3339 time such as "2030-01-02T15:04:05Z"`)
-			return
-		}
-		t, err := time.Parse(time.RFC3339Nano, *in.Time)
+		t, err := fixtures.ParseClockSet("body", data)
 		if err != nil {
-			a.fail(http.StatusBadRequest, "invalid_request", "time: invalid RFC 3339 time "+quote(*in.Time))
-			return
-		}
-		if !inRFC3339Range(t) {
-			a.fail(http.StatusBadRequest, "invalid_request", "time: "+quote(*in.Time)+" is out of the years 0000 to 9999 in UTC")
+			a.failErr(err)
 			return
 		}
 		c.Set(t)
 	}
 	a.writeClock()
-}
-
-// inRFC3339Range reports whether t is in the years 0000 to 9999 (UTC),
-// which RFC 3339 can write: the clock answers and the journal's call times
-// must encode (SPEC ER-4).
-func inRFC3339Range(t time.Time) bool {
-	y := t.UTC().Year()
-	return y >= 0 && y <= 9999
 }
 
 // quote quotes s for an error_description, which may not hold '"' (SPEC
@@ -567,20 +543,40 @@ func quote(s string) string {
 	return "'" + s + "'"
 }
 
-// listCalls handles "GET /admin/calls[?endpoint=…&token=…]".
+// listCalls handles "GET /admin/calls[?endpoint=…&token=…]". Tokens go
+// out raw: the admin API is the test's own view of the journal.
 func (a *adminReq) listCalls() {
 	q := a.r.URL.Query()
 	endpoint, tok := q.Get("endpoint"), q.Get("token")
 	calls := a.ns.Calls()
 	out := struct {
-		Calls []Call `json:"calls"`
-	}{make([]Call, 0, len(calls))}
+		Calls []callJSON `json:"calls"`
+	}{make([]callJSON, 0, len(calls))}
 	for _, c := range calls {
-		if (endpoint == "" || c.Endpoint == endpoint) && (tok == "" || c.Token == tok) {
-			out.Calls = append(out.Calls, c)
+		if (endpoint == "" || c.Endpoint == endpoint) && (tok == "" || c.Token.Raw() == tok) {
+			out.Calls = append(out.Calls, callJSON{
+				Time: c.Time, Namespace: c.Namespace, Endpoint: c.Endpoint, ClientID: c.ClientID,
+				AuthMethod: c.AuthMethod, Token: c.Token.Raw(), TokenTypeHint: c.TokenTypeHint,
+				Status: c.Status, Active: c.Active, Fault: c.Fault,
+			})
 		}
 	}
 	a.writeJSON(http.StatusOK, out)
+}
+
+// callJSON is a Call as the admin API sends it: Call's JSON with the token
+// raw (Call's own marshals it redacted). It decodes back into a Call.
+type callJSON struct {
+	Time          time.Time `json:"time"`
+	Namespace     string    `json:"namespace"`
+	Endpoint      string    `json:"endpoint"`
+	ClientID      string    `json:"client_id"`
+	AuthMethod    string    `json:"auth_method"`
+	Token         string    `json:"token"`
+	TokenTypeHint string    `json:"token_type_hint"`
+	Status        int       `json:"status"`
+	Active        bool      `json:"active"`
+	Fault         string    `json:"fault"`
 }
 
 // journalJSON describes a namespace's journal: how many calls it keeps at
@@ -599,17 +595,16 @@ func (a *adminReq) writeJournal() {
 // setJournal handles "PUT /admin/journal": {"size":N} keeps the latest N
 // calls from now on (0 none), dropping the oldest beyond N.
 func (a *adminReq) setJournal() {
-	var in struct {
-		Size *int `json:"size"`
-	}
-	if !a.decode(&in) {
+	data, ok := a.body()
+	if !ok {
 		return
 	}
-	if in.Size == nil || *in.Size < 0 {
-		a.fail(http.StatusBadRequest, "invalid_request", "size is required, the number of calls to keep (0 or more)")
+	n, err := fixtures.ParseJournalSize("body", data)
+	if err != nil {
+		a.failErr(err)
 		return
 	}
-	_ = a.ns.SetJournalSize(*in.Size) // not negative
+	_ = a.ns.SetJournalSize(n) // not negative
 	a.writeJournal()
 }
 

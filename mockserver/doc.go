@@ -70,10 +70,14 @@
 // scripts, faults, stub and journal. Default serves the paths above; a
 // named namespace serves them under /ns/{name}/ (healthz aside), and its
 // issuer is the server's (configured or derived) plus /ns/{name}, so its
-// discovery documents point under the prefix. A namespace is created on
-// first use of its prefix, by Server.Namespace or by the admin API; names
-// match ^[a-z0-9][a-z0-9_-]{0,62}$. WithMaxNamespaces and WithMaxTokens
-// bound them.
+// discovery documents point under the prefix. A namespace is made by
+// Server.Namespace or by the admin API (PUT /admin/namespaces/{name}, or
+// any admin request under its prefix); while the admin API is open (no
+// WithAdminToken) or off, the first public request under its prefix makes
+// one too, and with an admin token such a request to an unknown namespace
+// is 404 and makes nothing. Names match ^[a-z0-9][a-z0-9_-]{0,62}$.
+// WithMaxNamespaces, WithMaxTokens (per namespace) and WithMaxTotalTokens
+// (all namespaces together) bound them.
 //
 // # What answers an introspection
 //
@@ -102,17 +106,27 @@
 // endpoint, caller, auth method, token, hint, status, answer, fault. A
 // call takes about 200 bytes plus its token (cut to 4 KiB). Admin API
 // requests are not journaled, so counts of introspections are exact.
-// Tokens are redacted wherever calls are printed (Call.String,
-// Call.LogValue) and never logged; secrets are never kept.
+// Tokens are redacted however a Call is printed (fmt, encoding/json,
+// log/slog; Call.Token.Raw gives it whole) and never logged; secrets are
+// never kept.
 //
 // # Admin API
 //
 // With WithAdmin(true), JSON in and out, under /admin (default namespace)
 // and /ns/{name}/admin; WithAdminToken makes it require
 // "Authorization: Bearer <token>". Bodies use the fixture format (JSON is
-// YAML), so their errors read like fixture errors. Errors are
-// {"error":…,"error_description":…}: 400 invalid_request, 404 not_found,
-// 409 conflict, 401 invalid_token.
+// YAML), so their errors read like fixture errors ("body:1:7: by: invalid
+// duration …"). Errors are {"error":…,"error_description":…}: 400
+// invalid_request (two Authorization headers too), 404 not_found, 409
+// conflict, 401 invalid_token, 403 forbidden.
+//
+// The admin API turns away web pages: a state-changing request that a
+// browser marks cross-site (Sec-Fetch-Site), or whose Origin is not its
+// Host, is 403 (net/http's CrossOriginProtection); and a request without
+// the valid admin token must name in its Host an IP address, localhost, a
+// *.localhost name, a single-label name or a WithAdminHosts name, so that
+// a DNS-rebinding page is 403 too. Clients that send no Origin (curl, Go,
+// testkit) are not affected, nor are the protocol endpoints.
 //
 //	GET    /admin/tokens                   {"tokens":[{…,"state":"active","calls":3}]}
 //	POST   /admin/tokens                   one token object (no token key: random) → 201 {"token":"…"}

@@ -53,6 +53,9 @@ func (ns *Namespace) AddToken(t Token) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("mockserver: AddToken %s: %w", Redact(ft.Token), err)
 	}
+	if !ns.holdLocked(1) {
+		return "", ns.srv.totalLimitError()
+	}
 	ns.tokens[ft.Token] = e
 	return ft.Token, nil
 }
@@ -239,6 +242,7 @@ func (ns *Namespace) Remove(token string) bool {
 		return false
 	}
 	delete(ns.tokens, token)
+	ns.holdLocked(-1)
 	return true
 }
 

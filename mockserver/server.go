@@ -42,6 +42,12 @@ type Server struct {
 
 	// adminTokenSum is the SHA-256 of the admin token; nil for none.
 	adminTokenSum []byte
+	// guard protects the admin API from other sites' pages (adminguard.go).
+	guard func(http.Handler) http.Handler
+
+	// held counts the tokens of the namespaces the server holds, against
+	// WithMaxTotalTokens (Namespace.holdLocked).
+	held atomic.Int64
 
 	keyOnce sync.Once // guards key and keyErr
 	key     *signingKey
@@ -58,6 +64,7 @@ func New(opts ...Option) (*Server, error) {
 	cfg := config{
 		set: &fixtures.Set{}, clock: realClock{}, logger: discardLogger(),
 		journalSize: DefaultJournalSize, maxNamespaces: DefaultMaxNamespaces, maxTokens: DefaultMaxTokens,
+		maxTotal: DefaultMaxTotalTokens,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -75,6 +82,7 @@ func New(opts ...Option) (*Server, error) {
 	if cfg.adminToken != "" {
 		s.adminTokenSum = sum(cfg.adminToken)
 	}
+	s.guard = adminGuard(cfg.adminHosts, s.hasAdminToken, s.denyAdmin)
 	s.seed.Store(cfg.set)
 	s.cfg.set = nil // s.seed holds it, so that Reload does not leave it pinned here
 	s.def = newNamespace(s, "")
@@ -93,7 +101,9 @@ type nsKey struct{}
 // ServeHTTP answers one request. Requests under the issuer's path (for an
 // issuer such as https://host/p: /p/introspect, /p/.well-known/…) are
 // served as if at the root; requests under /ns/{name}/ by that namespace,
-// created on first use.
+// created on first use (with an admin token, only by the admin API).
+// Admin API requests pass the admin guard (adminguard.go) and the admin
+// token check first, so that a refused one makes no namespace.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	segs := 0 // leading path segments stripped
@@ -102,23 +112,43 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			path, segs = rest, strings.Count(p, "/")
 		}
 	}
-	ns := s.def
+	name, named := "", false
 	if rest, ok := strings.CutPrefix(path, "/ns/"); ok {
-		name, tail, _ := strings.Cut(rest, "/")
-		if isAdminPath("/"+tail) && !s.adminOpen(w, r, name) {
-			return // refused before the namespace is made
+		var tail string
+		name, tail, _ = strings.Cut(rest, "/")
+		path, segs, named = "/"+tail, segs+2, true
+	}
+	switch {
+	case !isAdminPath(path):
+		s.serve(w, r, path, segs, name, named)
+		return
+	case !s.cfg.admin:
+		s.adminOpen(w, r, name) // 404: the admin API is disabled
+		return
+	}
+	s.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.adminOpen(w, r, name) {
+			s.serve(w, r, path, segs, name, named)
 		}
+	})).ServeHTTP(w, r)
+}
+
+// serve answers a request of ServeHTTP at path, the request's path
+// without its first segs segments (an issuer path, /ns/{name}), for the
+// namespace called name when named.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, path string, segs int, name string, named bool) {
+	ns := s.def
+	if named {
 		var err error
-		if ns, err = s.namespaceFor(name); err != nil {
+		if ns, err = s.namespaceFor(name, isAdminPath(path)); err != nil {
 			s.refuse(w, r, err)
 			return
 		}
-		path, segs = "/"+tail, segs+2
 	} else if name, ok := s.metadataNamespace(path); ok {
 		// RFC 8414 §3.1 placement of a namespace's metadata:
 		// /.well-known/oauth-authorization-server/ns/{name}.
 		var err error
-		if ns, err = s.namespaceFor(name); err != nil {
+		if ns, err = s.namespaceFor(name, false); err != nil {
 			s.refuse(w, r, err)
 			return
 		}
@@ -188,11 +218,22 @@ func (s *Server) metadataNamespace(path string) (string, bool) {
 	return name, ok && validName(name)
 }
 
-// namespaceFor returns the named namespace of a request path, creating it.
-func (s *Server) namespaceFor(name string) (*Namespace, error) {
+// namespaceFor returns the named namespace of a request path, creating
+// it unless an admin token guards the admin API and the request is not an
+// (authorised) admin request: then only the admin makes namespaces.
+func (s *Server) namespaceFor(name string, admin bool) (*Namespace, error) {
 	if !validName(name) {
 		// The name is not echoed: it is the caller's own path segment.
 		return nil, errors.New("invalid namespace name in the path: " + nameRule)
+	}
+	if !admin && s.cfg.admin && s.adminTokenSum != nil {
+		s.nsMu.RLock()
+		ns := s.spaces[name]
+		s.nsMu.RUnlock()
+		if ns == nil {
+			return nil, errors.New("no such namespace; with an admin token the admin API makes namespaces (PUT /admin/namespaces/{name})")
+		}
+		return ns, nil
 	}
 	ns, _, err := s.namespace(name)
 	return ns, err
@@ -294,12 +335,24 @@ func (s *Server) namespace(name string) (ns *Namespace, created bool, err error)
 	if len(s.spaces) >= s.cfg.maxNamespaces {
 		return nil, false, s.namespaceLimitError()
 	}
+	ns.mu.Lock()
+	ns.counted = true
+	if !ns.holdLocked(len(ns.tokens)) {
+		ns.counted = false
+		ns.mu.Unlock()
+		return nil, false, s.totalLimitError()
+	}
+	ns.mu.Unlock()
 	s.spaces[name] = ns
 	return ns, true, nil
 }
 
 func (s *Server) namespaceLimitError() error {
 	return fmt.Errorf("mockserver: %d namespaces exist, the limit (WithMaxNamespaces, --max-namespaces); delete some first: %w", s.cfg.maxNamespaces, ErrLimit)
+}
+
+func (s *Server) totalLimitError() error {
+	return fmt.Errorf("mockserver: the namespaces hold %d tokens together, the limit (WithMaxTotalTokens, --max-total-tokens); delete some first: %w", s.cfg.maxTotal, ErrLimit)
 }
 
 // DeleteNamespace deletes the named namespace with its tokens, clock and
@@ -309,10 +362,15 @@ func (s *Server) namespaceLimitError() error {
 func (s *Server) DeleteNamespace(name string) bool {
 	s.nsMu.Lock()
 	defer s.nsMu.Unlock()
-	if s.spaces[name] == nil {
+	ns := s.spaces[name]
+	if ns == nil {
 		return false
 	}
 	delete(s.spaces, name)
+	ns.mu.Lock()
+	ns.holdLocked(-len(ns.tokens))
+	ns.counted = false
+	ns.mu.Unlock()
 	return true
 }
 
