@@ -117,7 +117,29 @@ func parseForm(body []byte, kind endpointKind) (form, *oauthError) {
 		if !validEscapes(rawKey) || !validEscapes(rawValue) {
 			return form{}, errInvalidRequest("malformed percent-encoding in the request body")
 		}
-		key, dst := f.field(rawKey)
+		key := string(rawKey) // not kept: no allocation when nothing to decode
+		if isEscaped(rawKey) {
+			key = unescapeBytes(rawKey)
+		}
+		var dst *string
+		switch key {
+		case "token":
+			dst = &f.token
+		case "token_type_hint":
+			dst = &f.hint
+		case "client_id":
+			dst = &f.clientID
+		case "client_secret":
+			dst = &f.clientSecret
+		case "grant_type":
+			dst = &f.grantType
+		case "scope":
+			dst = &f.scope
+		case "client_assertion":
+			dst = &f.clientAssertion
+		case "client_assertion_type":
+			dst = &f.clientAssertionType
+		}
 		if dst == nil || !reads(kind, key) {
 			continue // SPEC IQ-5
 		}
@@ -130,34 +152,6 @@ func parseForm(body []byte, kind endpointKind) (form, *oauthError) {
 		*dst = unescapeBytes(rawValue)
 	}
 	return f, nil
-}
-
-// field returns the name of the known parameter rawKey (form-encoded) and
-// where its value goes; nil for an unknown parameter.
-func (f *form) field(rawKey []byte) (string, *string) {
-	key := string(rawKey) // not kept: no allocation when nothing to decode
-	if isEscaped(rawKey) {
-		key = unescapeBytes(rawKey)
-	}
-	switch key {
-	case "token":
-		return "token", &f.token
-	case "token_type_hint":
-		return "token_type_hint", &f.hint
-	case "client_id":
-		return "client_id", &f.clientID
-	case "client_secret":
-		return "client_secret", &f.clientSecret
-	case "grant_type":
-		return "grant_type", &f.grantType
-	case "scope":
-		return "scope", &f.scope
-	case "client_assertion":
-		return "client_assertion", &f.clientAssertion
-	case "client_assertion_type":
-		return "client_assertion_type", &f.clientAssertionType
-	}
-	return "", nil
 }
 
 // reads reports whether the endpoint kind reads the known parameter key;
