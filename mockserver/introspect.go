@@ -27,12 +27,15 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 		fault     *Fault
 		faultDesc string
 	)
+	unknown := false // a token the store does not hold: patterns may answer
 	ns.mu.RLock()
 	st := ns.state()
 	who, err := authenticate(ns, st, r, &f, c.time, forIntrospect)
 	jt, err := s.jwtTargetFor(ns, st, r, &f, who, err) // non-nil: answer with a JWT (RFC 9701)
 	if err == nil && f.token != "" {
-		if e := ns.tokens[f.token]; e != nil {
+		e := ns.tokens[f.token]
+		unknown = e == nil
+		if e != nil {
 			n := e.calls.Add(1) // exactly once per authenticated introspection
 			state := e.stateAt(c.time)
 			if e.script != nil {
@@ -50,6 +53,11 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 		}
 	}
 	ns.mu.RUnlock()
+	if unknown && len(st.patterns) > 0 {
+		if p, m := st.matchPattern(f.token); p != nil {
+			active, body, fault, faultDesc = p.introspect(f.token, m, who.client, c.time)
+		}
+	}
 
 	if s.refuseCall(w, c, who, err, f.token) {
 		return
@@ -178,6 +186,10 @@ func (s *Server) handleRevoke(ns *Namespace, w http.ResponseWriter, r *http.Requ
 // active. ns.mu must be held for writing.
 func (ns *Namespace) revokeForLocked(cl *client, token string) *oauthError {
 	e := ns.tokens[token]
+	stored := e != nil
+	if !stored {
+		e = ns.patternEntryLocked(token) // stored below, once revoked
+	}
 	if e == nil {
 		return nil // SPEC RV-3
 	}
@@ -190,6 +202,12 @@ func (ns *Namespace) revokeForLocked(cl *client, token string) *oauthError {
 		case cl.revokeRefreshOnly && !refresh:
 			return &oauthError{status: http.StatusBadRequest, code: "unsupported_token_type",
 				desc: "this server does not revoke access tokens"}
+		}
+	}
+	if !stored {
+		if err := ns.rememberLocked(token, e); err != nil {
+			ns.srv.cfg.logger.Warn("revoke", "namespace", ns.name, "err", err)
+			return refusePatternRevocation(err)
 		}
 	}
 	ns.revokeEntryLocked(e, cl == nil || !cl.revokeRefreshOnly)

@@ -189,25 +189,35 @@ func (ns *Namespace) Tokens() []TokenInfo {
 	return out
 }
 
-// Lookup returns the token, if the namespace holds it.
+// Lookup returns the token, if the namespace holds it or a token pattern
+// matches it.
 func (ns *Namespace) Lookup(token string) (TokenInfo, bool) {
 	now := ns.clock.Now()
 	ns.mu.RLock()
 	defer ns.mu.RUnlock()
 	e := ns.tokens[token]
 	if e == nil {
+		e = ns.patternEntryLocked(token) // a pattern's token, as it would answer
+	}
+	if e == nil {
 		return TokenInfo{}, false
 	}
 	return e.info(token, now), true
 }
 
-// Revoke revokes the token; false if the namespace does not hold it.
+// Revoke revokes the token; false if the namespace does not hold it and
+// no token pattern matches it. A pattern's token is stored, revoked, the
+// others of the pattern staying as they were; past the store's limits
+// (WithMaxTokens) it is not, which is logged, and Revoke returns false.
 // Revoking a refresh token also revokes every access token of its grant
 // (SPEC RV-5).
 func (ns *Namespace) Revoke(token string) bool {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	e := ns.tokens[token]
+	e, err := ns.storedOrPatternLocked(token)
+	if err != nil {
+		ns.srv.cfg.logger.Warn("Revoke", "namespace", ns.name, "err", err)
+	}
 	if e == nil {
 		return false
 	}
@@ -217,12 +227,16 @@ func (ns *Namespace) Revoke(token string) bool {
 
 // Expire sets the token's exp to the clock's now, so that it is inactive
 // from now on (until the clock is moved back); false if the namespace does
-// not hold it.
+// not hold it and no token pattern matches it. A pattern's token is stored
+// as Revoke says.
 func (ns *Namespace) Expire(token string) bool {
 	now := ns.clock.Now()
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	e := ns.tokens[token]
+	e, err := ns.storedOrPatternLocked(token)
+	if err != nil {
+		ns.srv.cfg.logger.Warn("Expire", "namespace", ns.name, "err", err)
+	}
 	if e == nil {
 		return false
 	}
@@ -247,8 +261,11 @@ func (ns *Namespace) Remove(token string) bool {
 }
 
 // SetScript replaces the token's script (no steps removes it) and restarts
-// its call count; After steps count from the clock's now. An unknown token
-// (ErrNotFound) or a bad step is an error, and then nothing changes.
+// its call count; After steps count from the clock's now. A token pattern's
+// token is stored with the script, the others of the pattern staying as
+// they were; past the store's limits that is an error (ErrLimit). An
+// unknown token (ErrNotFound) or a bad step is an error, and then nothing
+// changes.
 func (ns *Namespace) SetScript(token string, steps []Step) error {
 	if err := checkSteps(steps); err != nil {
 		return fmt.Errorf("mockserver: SetScript: %w", err)
@@ -256,7 +273,10 @@ func (ns *Namespace) SetScript(token string, steps []Step) error {
 	sc := newScript(slices.Clone(steps), ns.clock.Now())
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	e := ns.tokens[token]
+	e, err := ns.storedOrPatternLocked(token)
+	if err != nil {
+		return fmt.Errorf("mockserver: SetScript: %w", err)
+	}
 	if e == nil {
 		return fmt.Errorf("mockserver: SetScript: token %s: %w", Redact(token), ErrNotFound)
 	}
