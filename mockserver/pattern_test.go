@@ -147,13 +147,13 @@ func TestPatternAnswers(t *testing.T) {
 	tests := []struct {
 		give, want string // want: a substring of the answer
 	}{
-		{"load-7", `"sub":"exact"`},       // the exact token wins
-		{"load-x", `"sub":"other"`},       // the first pattern does not match; the second does
+		{"load-7", `"sub":"exact"`}, // the exact token wins
+		{"load-x", `"sub":"other"`}, // the first pattern does not match; the second does
 		{"load-1234567890", `"sub":"other"`},
 		{"nothing-1", inactive},
 		{"gone-1", inactive},
 		{"soon-1", `"active":true`},
-		{"gw-1", inactive}, // introspectable by gateway only
+		{"gw-1", inactive},      // introspectable by gateway only
 		{`scope-a"b`, inactive}, // no scope token may hold '"' (RFC 6749 §3.3)
 		{"scope-é", inactive},
 	}
