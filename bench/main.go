@@ -43,21 +43,22 @@ import (
 
 // config holds the flags.
 type config struct {
-	duration   time.Duration
-	warmup     time.Duration
-	conns      int
-	rounds     int
-	wrkRounds  int
-	tokens     int
-	bigTokens  int
-	scaleSmall int
-	scaleLarge int
-	startups   int
-	benchtime  time.Duration
-	soak       time.Duration
-	soakConns  int
-	cpuprofile string
-	only       string
+	duration      time.Duration
+	warmup        time.Duration
+	conns         int
+	rounds        int
+	wrkRounds     int
+	tokens        int
+	bigTokens     int
+	patternTokens int
+	scaleSmall    int
+	scaleLarge    int
+	startups      int
+	benchtime     time.Duration
+	soak          time.Duration
+	soakConns     int
+	cpuprofile    string
+	only          string
 }
 
 func main() {
@@ -80,6 +81,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.wrkRounds, "wrk-rounds", 4, "alternating `rounds` of the wrk comparison")
 	fs.IntVar(&cfg.tokens, "tokens", 1000, "tokens in the store during the load runs")
 	fs.IntVar(&cfg.bigTokens, "big", 100_000, "tokens in the fixture file whose load time is measured")
+	fs.IntVar(&cfg.patternTokens, "pattern-tokens", 1_000_000, "distinct tokens of a token pattern to introspect")
 	fs.IntVar(&cfg.scaleSmall, "scale-small", 1_000, "small store of the scale check")
 	fs.IntVar(&cfg.scaleLarge, "scale-large", 1_000_000, "large store of the scale check")
 	fs.IntVar(&cfg.startups, "startups", 15, "start-ups of each program to take the median of")
@@ -87,7 +89,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.soak, "soak", 0, "run the soak for this `time` instead of the table")
 	fs.IntVar(&cfg.soakConns, "soak-conns", 64, "concurrent clients of the soak")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "profile an in-process server under load into `file` instead of the table")
-	fs.StringVar(&cfg.only, "only", "", "comma-separated `steps` to run of load, wrk, start, big, inproc, scale; default: all")
+	fs.StringVar(&cfg.only, "only", "", "comma-separated `steps` to run of load, wrk, start, big, patterns, inproc, scale; default: all")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -125,7 +127,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	steps := []struct {
 		name string
 		run  func() error
-	}{{"load", b.load}, {"wrk", b.wrkCompare}, {"start", b.startBinaries}, {"big", b.bigFixture}, {"inproc", b.startInProcess}, {"scale", b.scale}}
+	}{{"load", b.load}, {"wrk", b.wrkCompare}, {"start", b.startBinaries}, {"big", b.bigFixture}, {"patterns", b.patterns}, {"inproc", b.startInProcess}, {"scale", b.scale}}
 	only := map[string]bool{}
 	for name := range strings.SplitSeq(cfg.only, ",") {
 		if name = strings.TrimSpace(name); name != "" {

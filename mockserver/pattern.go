@@ -140,10 +140,13 @@ func (p *pattern) fill(tok string, m []int) (fixtures.Token, bool) {
 func (p *pattern) body(tok string, m []int) (body activeBody, ok bool) {
 	if !p.slowOnly && p.plain(tok, m) {
 		if p.full != nil {
-			body.full = p.join(tok, m, p.full)
+			body.full = join(nil, tok, m, p.full)
 			body.fullLen = []string{strconv.Itoa(len(body.full))}
 		} else {
-			body.head, body.tail = p.join(tok, m, p.head), p.join(tok, m, p.tail)
+			b := make([]byte, 0, p.size(tok, m))
+			b = join(b, tok, m, p.head)
+			body.head = b[:len(b):len(b)]
+			body.tail = join(b[len(b):], tok, m, p.tail)
 		}
 		return body, true
 	}
@@ -179,13 +182,27 @@ func (p *pattern) plain(tok string, m []int) bool {
 	return true
 }
 
-// join renders pieces with the groups of tok.
-func (p *pattern) join(tok string, m []int, ps []piece) []byte {
+// size returns the length of the answer of tok.
+func (p *pattern) size(tok string, m []int) int {
 	n := 0
-	for _, pc := range ps {
-		n += len(pc.lit) + len(group(tok, m, pc.group))
+	for _, ps := range [][]piece{p.full, p.head, p.tail} {
+		for _, pc := range ps {
+			n += len(pc.lit) + len(group(tok, m, pc.group))
+		}
 	}
-	b := make([]byte, 0, n)
+	return n
+}
+
+// join appends pieces with the groups of tok to b; a nil b is allocated
+// to fit.
+func join(b []byte, tok string, m []int, ps []piece) []byte {
+	if b == nil {
+		n := 0
+		for _, pc := range ps {
+			n += len(pc.lit) + len(group(tok, m, pc.group))
+		}
+		b = make([]byte, 0, n)
+	}
 	for _, pc := range ps {
 		b = append(b, pc.lit...)
 		b = append(b, group(tok, m, pc.group)...)

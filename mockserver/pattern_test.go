@@ -272,3 +272,42 @@ func TestPatternRememberBound(t *testing.T) {
 		t.Errorf("SetScript past the bound: %v", err)
 	}
 }
+
+// BenchmarkIntrospectPattern compares one in-process introspection of an
+// exact token with one of a token pattern's distinct tokens.
+func BenchmarkIntrospectPattern(b *testing.B) {
+	set, err := fixtures.Parse(t0, "p.yaml", []byte(`clients: [{client_id: rs, client_secret: rs-secret}]
+tokens:
+  - {token: exact-token, scope: read write, client_id: bench-client, username: alice, sub: user-1, aud: api, jti: j-1, claims: {tenant: acme}}
+token_patterns:
+  - {match: '^load-(?P<n>[0-9]{9})$', scope: read write, client_id: bench-client, username: alice, sub: 'user-{n}', aud: api, jti: 'j-{n}', claims: {tenant: acme}}
+`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := mockserver.New(mockserver.WithFixtures(set))
+	if err != nil {
+		b.Fatal(err)
+	}
+	auth := basic(rsID, rsSecret)
+	for _, tok := range []string{"exact-token", "load-123456789"} {
+		b.Run(strings.SplitN(tok, "-", 2)[0], func(b *testing.B) {
+			body := "token=" + tok
+			newRequest := func() *http.Request {
+				r, _ := http.NewRequest(http.MethodPost, "http://mock.test/introspect", strings.NewReader(body))
+				r.Header.Set("Content-Type", formType)
+				r.Header.Set("Authorization", auth)
+				return r
+			}
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, newRequest())
+			if !strings.HasPrefix(w.Body.String(), `{"active":true`) {
+				b.Fatalf("introspection = %d %s", w.Code, w.Body)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				srv.ServeHTTP(&discardWriter{h: http.Header{}}, newRequest())
+			}
+		})
+	}
+}
