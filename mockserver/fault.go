@@ -68,16 +68,8 @@ func faultSlot(endpoint string) int {
 // At introspection, f is played as FailNext says. At revoke and token,
 // Malformed is refused: those answers have no introspection body to
 // break. An unknown endpoint, or a fault fixtures would refuse (see Step),
-// is a programming error: FailNextAt panics.
-func (ns *Namespace) FailNextAt(endpoint string, count int, f Fault) {
-	if err := ns.failNextAt(endpoint, count, f); err != nil {
-		panic("mockserver: FailNextAt: " + err.Error())
-	}
-}
-
-// failNextAt is FailNextAt returning its error instead of panicking;
-// nothing changes on error.
-func (ns *Namespace) failNextAt(endpoint string, count int, f Fault) error {
+// is an error, and then nothing changes.
+func (ns *Namespace) FailNextAt(endpoint string, count int, f Fault) error {
 	slot := faultSlot(endpoint)
 	if slot < 0 {
 		return fmt.Errorf("endpoint: unknown endpoint %s (want %s, %s or %s)", quote(endpoint),
@@ -88,7 +80,7 @@ func (ns *Namespace) failNextAt(endpoint string, count int, f Fault) error {
 		return nil
 	}
 	if err := f.Validate(); err != nil {
-		return err
+		return fmt.Errorf("respond: %w", err)
 	}
 	if f.Malformed != "" && slot != slotIntrospect {
 		return fmt.Errorf("respond.malformed: malformed breaks an introspection answer; at %s use status, delay or drop", endpoint)
@@ -99,8 +91,8 @@ func (ns *Namespace) failNextAt(endpoint string, count int, f Fault) error {
 	return nil
 }
 
-// clearFaults cancels the pending faults of every endpoint.
-func (ns *Namespace) clearFaults() {
+// ClearFaults cancels the pending faults of every endpoint.
+func (ns *Namespace) ClearFaults() {
 	for i := range ns.faults {
 		ns.faults[i].Store(nil)
 	}

@@ -27,7 +27,7 @@ func (s *Server) signingKey() (*signingKey, error) {
 	s.keyOnce.Do(func() {
 		key, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
-			s.keyErr = fmt.Errorf("mockserver: generate RSA key: %w", err)
+			s.keyErr = fmt.Errorf("generate RSA key: %w", err)
 			return
 		}
 		n := b64(key.N.Bytes())

@@ -178,7 +178,7 @@ func TestJWTResponse(t *testing.T) {
 		t.Parallel()
 		ts, srv := start(t, mockserver.WithFixtures(testSet()), mockserver.WithClock(newClock()))
 		do(t, ts, jwtReq("active-token"))
-		calls := srv.Default().Calls()
+		calls := callsOf(srv.Default())
 		if len(calls) != 1 || calls[0].Status != 200 || !calls[0].Active || calls[0].ClientID != rsID || calls[0].AuthMethod != "basic" {
 			t.Errorf("calls = %+v", calls)
 		}
@@ -357,7 +357,7 @@ func TestJWTFaults(t *testing.T) {
 	checkJWTAnswer(t, got)
 	verifyResponseJWT(t, ts, got.body, "RS256")
 
-	if err := ns.SetScript("active-token", []mockserver.Step{{AfterCalls: 0, State: mockserver.StateRevoked}}); err != nil {
+	if err := ns.SetScript("active-token", []mockserver.Step{{When: mockserver.Always(), State: mockserver.StateRevoked}}); err != nil {
 		t.Fatal(err)
 	}
 	claims := verifyResponseJWT(t, ts, do(t, ts, jwtReq("active-token")).body, "RS256")

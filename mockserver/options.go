@@ -16,7 +16,6 @@ type config struct {
 	issuer        string        // WithIssuer; "" means not overridden
 	clock         Clock
 	logger        *slog.Logger
-	admin         bool
 	adminToken    string
 	journalSize   int
 	maxNamespaces int
@@ -39,7 +38,7 @@ type Option func(*config) error
 func WithFixtures(set *fixtures.Set) Option {
 	return func(c *config) error {
 		if set == nil {
-			return errors.New("mockserver: WithFixtures: nil set")
+			return errors.New("WithFixtures: nil set")
 		}
 		c.set = set
 		return nil
@@ -57,7 +56,7 @@ func WithIssuer(issuer string) Option {
 			return nil
 		}
 		if err := fixtures.CheckIssuer(issuer); err != nil {
-			return fmt.Errorf("mockserver: WithIssuer: %w", err)
+			return fmt.Errorf("WithIssuer: %w", err)
 		}
 		c.issuer = issuer
 		return nil
@@ -89,23 +88,14 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithAdmin serves the admin API (see the package documentation) under
-// /admin and /ns/{name}/admin when enabled. Default: false (the binary
-// turns it on).
-func WithAdmin(enabled bool) Option {
-	return func(c *config) error {
-		c.admin = enabled
-		return nil
-	}
-}
-
-// WithAdminToken makes the admin API require "Authorization: Bearer tok",
+// WithAdminToken makes the admin API (which Handler serves; package
+// internal/adminapi mounts it) require "Authorization: Bearer tok",
 // compared in constant time; other callers get 401. Default: "", no token
 // required.
 func WithAdminToken(tok string) Option {
 	return func(c *config) error {
 		if strings.TrimSpace(tok) != tok {
-			return errors.New("mockserver: WithAdminToken: token has leading or trailing white space")
+			return errors.New("WithAdminToken: token has leading or trailing white space")
 		}
 		c.adminToken = tok
 		return nil
@@ -119,7 +109,7 @@ func WithAdminToken(tok string) Option {
 func WithJournalSize(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
-			return fmt.Errorf("mockserver: WithJournalSize: negative size %d", n)
+			return fmt.Errorf("WithJournalSize: negative size %d", n)
 		}
 		c.journalSize = n
 		return nil
@@ -133,7 +123,7 @@ func WithJournalSize(n int) Option {
 func WithMaxNamespaces(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
-			return fmt.Errorf("mockserver: WithMaxNamespaces: negative limit %d", n)
+			return fmt.Errorf("WithMaxNamespaces: negative limit %d", n)
 		}
 		c.maxNamespaces = n
 		return nil
@@ -149,7 +139,7 @@ func WithMaxNamespaces(n int) Option {
 func WithMaxTokens(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
-			return fmt.Errorf("mockserver: WithMaxTokens: limit %d is not positive", n)
+			return fmt.Errorf("WithMaxTokens: limit %d is not positive", n)
 		}
 		c.maxTokens = n
 		return nil

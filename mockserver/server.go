@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/gorilla/mux"
-
 	"github.com/introspectmock/introspectmock/fixtures"
 )
 
@@ -22,12 +19,13 @@ import (
 // safe for concurrent use. Its zero value is not usable: call New.
 type Server struct {
 	cfg config
-	// router serves every route but POST /introspect. It is built on first
-	// use (routerOnce): compiling its routes was half the cost of New.
-	router     *mux.Router
-	routerOnce sync.Once
-	// introspect is the POST /introspect route's handler, which ServeHTTP
-	// calls without the router (the hot path).
+	// public serves ServeHTTP: every route but the admin API's (routes.go).
+	// It is built on first use (publicOnce): compiling its routes was half
+	// the cost of New.
+	public     *router
+	publicOnce sync.Once
+	// introspect is the POST /introspect route's handler, which the router
+	// calls without mux at the root (the hot path).
 	introspect http.Handler
 	def        *Namespace   // the default namespace, at "/"
 	bufs       sync.Pool    // *bytes.Buffer for request bodies
@@ -80,80 +78,8 @@ func New(opts ...Option) (*Server, error) {
 	if err := s.def.load(cfg.set); err != nil {
 		return nil, err
 	}
-	s.introspect = s.endpoint(EndpointIntrospect, s.handleIntrospect)
+	s.introspect = s.endpoint(EndpointIntrospect, s.handleIntrospect) // no {ns}: the default namespace
 	return s, nil
-}
-
-// nsKey is the context key of the namespace a request is for.
-type nsKey struct{}
-
-// ServeHTTP answers one request. Requests under the issuer's path (for an
-// issuer such as https://host/p: /p/introspect, /p/.well-known/…) are
-// served as if at the root; requests under /ns/{name}/ by that namespace,
-// created on first use.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	segs := 0 // leading path segments stripped
-	if p := s.def.issuerPath(s.def.state()); p != "" {
-		if rest, ok := strings.CutPrefix(path, p); ok && strings.HasPrefix(rest, "/") {
-			path, segs = rest, strings.Count(p, "/")
-		}
-	}
-	ns := s.def
-	if rest, ok := strings.CutPrefix(path, "/ns/"); ok {
-		name, tail, _ := strings.Cut(rest, "/")
-		if isAdminPath("/"+tail) && !s.adminOpen(w, r, name) {
-			return // refused before the namespace is made
-		}
-		var err error
-		if ns, err = s.namespaceFor(name); err != nil {
-			s.refuse(w, r, err)
-			return
-		}
-		path, segs = "/"+tail, segs+2
-	} else if name, ok := s.metadataNamespace(path); ok {
-		// RFC 8414 §3.1 placement of a namespace's metadata:
-		// /.well-known/oauth-authorization-server/ns/{name}.
-		var err error
-		if ns, err = s.namespaceFor(name); err != nil {
-			s.refuse(w, r, err)
-			return
-		}
-	}
-	if segs > 0 {
-		r2 := new(http.Request)
-		*r2 = *r
-		u := *r.URL
-		u.Path, u.RawPath = path, ""
-		if r.URL.RawPath != "" {
-			u.RawPath = dropSegments(r.URL.RawPath, segs)
-		}
-		r2.URL = &u
-		r = r2
-	}
-	if ns != s.def {
-		r = r.WithContext(context.WithValue(r.Context(), nsKey{}, ns))
-	}
-	if isAdminPath(path) {
-		s.serveAdmin(ns, w, r)
-		return
-	}
-	if path == "/introspect" && r.Method == http.MethodPost {
-		// The route the router would pick, without its regexp match and
-		// two request copies.
-		s.introspect.ServeHTTP(w, r)
-		return
-	}
-	s.routerOnce.Do(func() {
-		s.router = mux.NewRouter()
-		s.routes(s.router)
-	})
-	s.router.ServeHTTP(w, r)
-}
-
-// isAdminPath reports whether path is the admin API's: /admin or /admin/….
-func isAdminPath(path string) bool {
-	return path == "/admin" || strings.HasPrefix(path, "/admin/")
 }
 
 // dropSegments removes the first n "/segment"s of an escaped path.
@@ -168,17 +94,11 @@ func dropSegments(p string, n int) string {
 	return p
 }
 
-// metadataNamespace returns the namespace named by an RFC 8414 §3.1
-// metadata path, /.well-known/{document}{issuer path} where the issuer
-// path is a named namespace's: [default issuer path]/ns/{name}.
-func (s *Server) metadataNamespace(path string) (string, bool) {
-	rest, ok := strings.CutPrefix(path, "/.well-known/oauth-authorization-server/")
-	if !ok {
-		if rest, ok = strings.CutPrefix(path, "/.well-known/openid-configuration/"); !ok {
-			return "", false
-		}
-	}
-	rest = strings.TrimSuffix("/"+rest, "/")
+// metadataNamespace returns the namespace named by the issuer path of an
+// RFC 8414 §3.1 metadata path, /.well-known/{document}{issuer path}, when
+// it is a named namespace's: [default issuer path]/ns/{name}.
+func (s *Server) metadataNamespace(issuerPath string) (string, bool) {
+	rest := strings.TrimSuffix("/"+issuerPath, "/")
 	rest = strings.TrimPrefix(rest, s.def.issuerPath(s.def.state()))
 	name, ok := strings.CutPrefix(rest, "/ns/")
 	return name, ok && validName(name)
@@ -206,7 +126,7 @@ func clipName(name string) string {
 // bad name, 400 when the limit is reached. It is not journaled: there is
 // no namespace to journal it in.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
-	e := &oauthError{status: http.StatusNotFound, code: "not_found", desc: strings.TrimPrefix(err.Error(), "mockserver: ")}
+	e := &oauthError{status: http.StatusNotFound, code: "not_found", desc: err.Error()}
 	if errors.Is(err, ErrLimit) {
 		e.status, e.code = http.StatusBadRequest, "invalid_request"
 	}
@@ -235,15 +155,6 @@ func validName(name string) bool {
 	return true
 }
 
-// namespaceOf returns the namespace a request is for: the one ServeHTTP
-// resolved from a /ns/{name}/ prefix, or the default.
-func (s *Server) namespaceOf(r *http.Request) *Namespace {
-	if ns, ok := r.Context().Value(nsKey{}).(*Namespace); ok {
-		return ns
-	}
-	return s.def
-}
-
 // Default returns the default namespace, served without a prefix.
 func (s *Server) Default() *Namespace { return s.def }
 
@@ -256,7 +167,7 @@ func (s *Server) Namespace(name string) (*Namespace, error) {
 		return s.def, nil
 	}
 	if !validName(name) {
-		return nil, fmt.Errorf("mockserver: invalid namespace name %q: %s", clipName(name), nameRule)
+		return nil, fmt.Errorf("invalid namespace name %q: %s", clipName(name), nameRule)
 	}
 	ns, _, err := s.namespace(name)
 	return ns, err
@@ -295,21 +206,45 @@ func (s *Server) namespace(name string) (ns *Namespace, created bool, err error)
 }
 
 func (s *Server) namespaceLimitError() error {
-	return fmt.Errorf("mockserver: %d namespaces exist, the limit (WithMaxNamespaces, --max-namespaces); delete some first: %w", s.cfg.maxNamespaces, ErrLimit)
+	return fmt.Errorf("%d namespaces exist, the limit (WithMaxNamespaces, --max-namespaces); delete some first: %w", s.cfg.maxNamespaces, ErrLimit)
 }
 
 // DeleteNamespace deletes the named namespace with its tokens, clock and
 // journal; requests in flight finish in it, and the next use of the name
-// makes a fresh one. It returns false when there is no such namespace;
-// the default namespace cannot be deleted.
-func (s *Server) DeleteNamespace(name string) bool {
+// makes a fresh one. No such namespace is ErrNotFound; the default
+// namespace cannot be deleted.
+func (s *Server) DeleteNamespace(name string) error {
 	s.nsMu.Lock()
 	defer s.nsMu.Unlock()
 	if s.spaces[name] == nil {
-		return false
+		return fmt.Errorf("DeleteNamespace %q: no such namespace: %w", clipName(name), ErrNotFound)
 	}
 	delete(s.spaces, name)
-	return true
+	return nil
+}
+
+// CreateNamespace returns the namespace called name as Namespace does,
+// and whether this call made it.
+func (s *Server) CreateNamespace(name string) (ns *Namespace, created bool, err error) {
+	if !validName(name) {
+		return nil, false, fmt.Errorf("invalid namespace name %q: %s", clipName(name), nameRule)
+	}
+	return s.namespace(name)
+}
+
+// LookupNamespace returns the named namespace without making it; no such
+// namespace is ErrNotFound. "" is the default namespace.
+func (s *Server) LookupNamespace(name string) (*Namespace, error) {
+	if name == "" {
+		return s.def, nil
+	}
+	s.nsMu.RLock()
+	ns := s.spaces[name]
+	s.nsMu.RUnlock()
+	if ns == nil {
+		return nil, fmt.Errorf("no such namespace: %w", ErrNotFound)
+	}
+	return ns, nil
 }
 
 // Namespaces returns the names of the named namespaces, sorted; the
@@ -341,7 +276,7 @@ func (s *Server) TokenCount() int {
 // tokens. On error nothing changes.
 func (s *Server) Reload(set *fixtures.Set) error {
 	if set == nil {
-		return errors.New("mockserver: Reload: nil set")
+		return errors.New("Reload: nil set")
 	}
 	if err := s.def.load(set); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/introspectmock/introspectmock/fixtures"
+	"github.com/introspectmock/introspectmock/internal/adminapi"
 	"github.com/introspectmock/introspectmock/mockserver"
 )
 
@@ -26,12 +27,18 @@ const DefaultClientID = "testkit-rs"
 // scripts, faults and journal.
 //
 // Start, New and Connect create Servers; the zero value is not usable. All
-// methods are safe for concurrent use. Methods that have no error result
-// report failures (an unknown token, an unreachable remote server) through
-// the testing.TB given to Start (or to Connect with WithTB) with Fatalf, which
-// must then be called from the test's goroutine; a Server from New or
-// Connect without WithTB panics instead, as such failures are bugs in the
-// test.
+// methods are safe for concurrent use.
+//
+// Errors: every method that changes the server (AddToken, Revoke, Script,
+// FailNext, Reset, …) returns an error, matched with errors.Is against
+// mockserver.ErrNotFound (an unknown token) and mockserver.ErrExists, for
+// in-process and remote servers alike. A Server from Start (or Connect with
+// WithTB) also reports it through its testing.TB with Fatalf, which must
+// then be called from the test's goroutine, so a test may ignore the
+// result; a Server from New or Connect only returns it. Nothing panics on
+// bad input. Reads without an error result (Calls, Issuer, Clock().Now)
+// fail the same way when a remote server cannot be reached, and panic
+// without a TB.
 type Server struct {
 	be     backend
 	clock  *Clock
@@ -46,6 +53,10 @@ type Server struct {
 	issuer     string
 	issuerErr  error
 	fetchIss   func() (string, error) // remote: read from discovery
+
+	// afterReset runs after a Reset (remote: put back the caller Connect
+	// registered); nil for none.
+	afterReset func() error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -112,10 +123,10 @@ func New(opts ...Option) (*Server, error) {
 	ns := ms.Default()
 	if !o.clockStart.IsZero() {
 		ns.Clock().Freeze()
-		ns.Clock().Set(o.clockStart)
+		ns.Clock().Set(o.clockStart) // a time WithClock checked
 	}
 
-	ts := httptest.NewUnstartedServer(ms)
+	ts := httptest.NewUnstartedServer(adminapi.Handler(ms))
 	ts.Config.DisableGeneralOptionsHandler = true // "OPTIONS *" answers JSON too (SPEC ER-4)
 	if o.tls {
 		ts.StartTLS()
@@ -130,7 +141,7 @@ func New(opts ...Option) (*Server, error) {
 		issuer = ts.URL
 	}
 	s := &Server{
-		be:     &inproc{ns: ns},
+		be:     ns,
 		ts:     ts,
 		base:   ts.URL,
 		id:     id,
@@ -246,71 +257,74 @@ func (s *Server) Client() *http.Client { return s.client }
 // base64url, when t.Token is ""). Zero fields are unset members. ExpiresIn
 // sets exp (and a zero iat) from the server clock's now; with neither
 // ExpiresAt nor ExpiresIn the token lives fixtures.DefaultLifetime (1h), and
-// a negative ExpiresIn leaves exp out. In a script step, a zero AfterCalls
-// beside OnCall or After counts as unset. A duplicate token or an invalid
-// one (a claim shadowing a member, exp not after iat) fails the test
-// (Start) or panics (New).
-func (s *Server) AddToken(t mockserver.Token) string {
+// a negative ExpiresIn leaves exp out. A duplicate token
+// (mockserver.ErrExists) or an invalid one (a claim shadowing a member, exp
+// not after iat, a script step without a trigger) is an error.
+func (s *Server) AddToken(t mockserver.Token) (string, error) {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	tok, err := s.be.addToken(t)
+	tok, err := s.be.AddToken(t)
 	if err != nil {
-		s.fatalf("testkit: AddToken: %v", redactIn(err, t.Token))
+		return "", s.fail("testkit: AddToken: %w", redactErr(err, t.Token))
 	}
-	return tok
+	return tok, nil
 }
 
 // Revoke revokes token, as RFC 7009 revocation would: the next
-// introspection answers {"active":false}. An unknown token fails.
-func (s *Server) Revoke(token string) {
+// introspection answers {"active":false}. An unknown token is
+// mockserver.ErrNotFound.
+func (s *Server) Revoke(token string) error {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	s.mustFind("Revoke", token, s.be.revoke)
+	return s.tokenOp("Revoke", token, s.be.Revoke)
 }
 
 // Expire sets token's exp to the server clock's now, so it is inactive from
-// now on. An unknown token fails.
-func (s *Server) Expire(token string) {
+// now on. An unknown token is mockserver.ErrNotFound.
+func (s *Server) Expire(token string) error {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	s.mustFind("Expire", token, s.be.expire)
+	return s.tokenOp("Expire", token, s.be.Expire)
 }
 
 // Remove deletes token from the store: it becomes unknown (inactive). An
-// unknown token fails.
-func (s *Server) Remove(token string) {
+// unknown token is mockserver.ErrNotFound.
+func (s *Server) Remove(token string) error {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	s.mustFind("Remove", token, s.be.remove)
+	return s.tokenOp("Remove", token, s.be.Remove)
 }
 
-func (s *Server) mustFind(op, token string, f func(string) (bool, error)) {
+func (s *Server) tokenOp(op, token string, f func(string) error) error {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	ok, err := f(token)
-	switch {
-	case err != nil:
-		s.fatalf("testkit: %s(%q): %v", op, redact(token), redactIn(err, token))
-	case !ok:
-		s.fatalf("testkit: %s(%q): no such token", op, redact(token))
+	if err := f(token); err != nil {
+		return s.fail("testkit: %s(%q): %w", op, redact(token), redactErr(err, token))
 	}
+	return nil
 }
 
 // Reset puts the tokens back to the fixtures (relative times resolved
 // against the clock now) and clears scripts, faults, the stub and the
 // journal. The clock is left as it is.
-func (s *Server) Reset() {
+func (s *Server) Reset() error {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	if err := s.be.reset(); err != nil {
-		s.fatalf("testkit: Reset: %v", err)
+	if err := s.be.Reset(); err != nil {
+		return s.fail("testkit: Reset: %w", err)
 	}
+	if s.afterReset != nil {
+		if err := s.afterReset(); err != nil {
+			return s.fail("testkit: Reset: %w", err)
+		}
+	}
+	return nil
 }
 
 // Clock returns the server clock, which judges every exp and nbf and
@@ -319,30 +333,32 @@ func (s *Server) Clock() *Clock { return s.clock }
 
 // Script replaces token's script and restarts its call count; the step
 // times of After are counted from now. With no steps the script is removed.
-// Steps take the fixture meaning (see fixtures.Step); a zero AfterCalls
-// beside OnCall or After counts as unset, so Go literals need not say
-// AfterCalls: -1. An unknown token or a bad step fails.
-func (s *Server) Script(token string, steps ...mockserver.Step) {
+// Every step needs a trigger (mockserver.Always(), AfterCalls, OnCall or
+// After). An unknown token (mockserver.ErrNotFound) or a bad step is an
+// error.
+func (s *Server) Script(token string, steps ...mockserver.Step) error {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	if err := s.be.setScript(token, steps); err != nil {
-		s.fatalf("testkit: Script(%q): %v", redact(token), redactIn(err, token))
+	if err := s.be.SetScript(token, steps); err != nil {
+		return s.fail("testkit: Script(%q): %w", redact(token), redactErr(err, token))
 	}
+	return nil
 }
 
 // FailNext makes the next n introspections, whatever their token, play f
 // instead of answering. It comes before the stub and scripts; a later call
 // replaces the pending faults, and n <= 0 cancels them. A fault the
-// fixtures would refuse (a Drop with a Status, say) fails. It is
+// fixtures would refuse (a Drop with a Status, say) is an error. It is
 // FailNextAt(mockserver.EndpointIntrospect, n, f).
-func (s *Server) FailNext(n int, f mockserver.Fault) {
+func (s *Server) FailNext(n int, f mockserver.Fault) error {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	if err := s.be.failNext(mockserver.EndpointIntrospect, n, f); err != nil {
-		s.fatalf("testkit: FailNext: %v", err)
+	if err := s.be.FailNextAt(mockserver.EndpointIntrospect, n, f); err != nil {
+		return s.fail("testkit: FailNext: %w", err)
 	}
+	return nil
 }
 
 // FailNextAt makes the next n authenticated calls to endpoint
@@ -351,27 +367,29 @@ func (s *Server) FailNext(n int, f mockserver.Fault) {
 // pending faults, and n <= 0 cancels them. A faulted revocation revokes
 // nothing and a faulted token request issues nothing, unless f is a bare
 // Delay, which only slows the call. Malformed is for introspection only;
-// an unknown endpoint or a fault the fixtures would refuse fails.
-func (s *Server) FailNextAt(endpoint string, n int, f mockserver.Fault) {
+// an unknown endpoint or a fault the fixtures would refuse is an error.
+func (s *Server) FailNextAt(endpoint string, n int, f mockserver.Fault) error {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	if err := s.be.failNext(endpoint, n, f); err != nil {
-		s.fatalf("testkit: FailNextAt(%q): %v", endpoint, err)
+	if err := s.be.FailNextAt(endpoint, n, f); err != nil {
+		return s.fail("testkit: FailNextAt(%q): %w", endpoint, err)
 	}
+	return nil
 }
 
 // Stub installs f to decide introspection answers before the token store
 // (f returning ok=false falls through to it); nil removes the stub. f runs
 // on the server's goroutines, concurrently. Only an in-process server can
-// run a Go function: on a remote one Stub fails.
-func (s *Server) Stub(f mockserver.Stub) {
+// run a Go function: on a remote one Stub is an error.
+func (s *Server) Stub(f mockserver.Stub) error {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	if err := s.be.setStub(f); err != nil {
-		s.fatalf("testkit: Stub: %v", err)
+	if err := s.be.SetStub(f); err != nil {
+		return s.fail("testkit: Stub: %w", err)
 	}
+	return nil
 }
 
 // Calls returns the journal, oldest first: every request to the protocol
@@ -384,7 +402,7 @@ func (s *Server) Calls() []mockserver.Call {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	calls, err := s.be.calls()
+	calls, err := s.be.Calls()
 	if err != nil {
 		s.fatalf("testkit: Calls: %v", err)
 	}
@@ -392,13 +410,14 @@ func (s *Server) Calls() []mockserver.Call {
 }
 
 // ClearCalls empties the journal.
-func (s *Server) ClearCalls() {
+func (s *Server) ClearCalls() error {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	if err := s.be.clearCalls(); err != nil {
-		s.fatalf("testkit: ClearCalls: %v", err)
+	if err := s.be.ClearCalls(); err != nil {
+		return s.fail("testkit: ClearCalls: %w", err)
 	}
+	return nil
 }
 
 // AssertIntrospected fails t (with Errorf, so the test goes on) unless the
@@ -407,7 +426,7 @@ func (s *Server) ClearCalls() {
 //	introspections of "abcd…" = 3; want 2
 func (s *Server) AssertIntrospected(t testing.TB, token string, n int) {
 	t.Helper()
-	calls, err := s.be.calls()
+	calls, err := s.be.Calls()
 	if err != nil {
 		t.Fatalf("testkit: AssertIntrospected: %v", err)
 	}
@@ -428,7 +447,7 @@ func (s *Server) AssertIntrospected(t testing.TB, token string, n int) {
 //	introspections of "abcd…" after 2030-01-01T10:00:00Z = 2 (last at 2030-01-01T11:00:00Z); want 0
 func (s *Server) AssertNotIntrospectedAfter(t testing.TB, token string, after time.Time) {
 	t.Helper()
-	calls, err := s.be.calls()
+	calls, err := s.be.Calls()
 	if err != nil {
 		t.Fatalf("testkit: AssertNotIntrospectedAfter: %v", err)
 	}
@@ -446,6 +465,21 @@ func (s *Server) AssertNotIntrospectedAfter(t testing.TB, token string, after ti
 	}
 }
 
+// fail returns the error of a mutator's failure, fmt.Errorf(format,
+// args...), after reporting it through tb.Fatalf when the Server has a
+// tb (Start, Connect with WithTB): such a test stops there.
+func (s *Server) fail(format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	if s.tb != nil {
+		s.tb.Helper()
+		s.tb.Fatalf("%v", err)
+	}
+	return err
+}
+
+// fatalf reports the failure of a method without an error result (a read
+// of a remote server gone): through tb.Fatalf, or by panicking without a
+// tb.
 func (s *Server) fatalf(format string, args ...any) {
 	if s.tb != nil {
 		s.tb.Helper()
@@ -462,6 +496,23 @@ func redactIn(err error, token string) string {
 	}
 	return strings.ReplaceAll(err.Error(), token, redact(token))
 }
+
+// redactErr is err with token redacted from its message; errors.Is still
+// sees what err wraps.
+func redactErr(err error, token string) error {
+	if token == "" || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	return &redacted{msg: redactIn(err, token), err: err}
+}
+
+type redacted struct {
+	msg string
+	err error
+}
+
+func (e *redacted) Error() string { return e.msg }
+func (e *redacted) Unwrap() error { return e.err }
 
 // redact shows a token's first 4 characters and "…", or only "…" when it
 // is shorter than 8, as mockserver.Call.String does.

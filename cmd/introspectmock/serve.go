@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/introspectmock/introspectmock/fixtures"
+	"github.com/introspectmock/introspectmock/internal/adminapi"
 	"github.com/introspectmock/introspectmock/mockserver"
 )
 
@@ -72,8 +73,7 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 	if cfg.issuer != "" {
 		opts = append(opts, mockserver.WithIssuer(cfg.issuer))
 	}
-	opts = append(opts, mockserver.WithAdmin(cfg.admin), mockserver.WithAdminToken(cfg.adminToken),
-		mockserver.WithJWTIntrospection(cfg.jwt))
+	opts = append(opts, mockserver.WithAdminToken(cfg.adminToken), mockserver.WithJWTIntrospection(cfg.jwt))
 	if cfg.journalSize != nil {
 		opts = append(opts, mockserver.WithJournalSize(*cfg.journalSize))
 	}
@@ -98,8 +98,12 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	var handler http.Handler = mock // the protocol endpoints; admin paths answer 404
+	if cfg.admin {
+		handler = adminapi.Handler(mock)
+	}
 	srv := &http.Server{
-		Handler:   mock,
+		Handler:   handler,
 		TLSConfig: tlsCfg,
 		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ConnState: h.connState,
