@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -243,14 +244,18 @@ func TestBenchTable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds both programs and runs every measurement; skipped with -short")
 	}
+	wrkRow := "| server CPU per introspection (wrk -t1 -c4, 1 × 1s) |"
+	if _, err := exec.LookPath("wrk"); err != nil {
+		wrkRow = "| wrk: skipped, wrk is not installed"
+	}
 	var out, log bytes.Buffer
-	err := run([]string{"-duration", "200ms", "-warmup", "50ms", "-rounds", "1", "-conns", "4", "-tokens", "50",
+	err := run([]string{"-duration", "200ms", "-warmup", "50ms", "-rounds", "1", "-wrk-rounds", "1", "-conns", "4", "-tokens", "50",
 		"-big", "500", "-scale-small", "100", "-scale-large", "2000", "-startups", "2", "-benchtime", "20ms"}, &out, &log)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	for _, want := range []string{"| introspection requests/s (4 conns) |", "p99", "binary start to healthy", "validate 500 tokens",
-		"serve 500 tokens", "in-process start", "store growth 100 → 2k", "container start to healthy", "Machine: "} {
+		"serve 500 tokens", "in-process start", "store growth 100 → 2k", "container start to healthy", "Machine: ", wrkRow} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
@@ -293,5 +298,53 @@ func TestReadResponse(t *testing.T) {
 				t.Errorf("= %d %q close %v, %v; want %d %q close %v", status, body, closeConn, err, tt.wantStatus, tt.wantBody, tt.wantClose)
 			}
 		})
+	}
+}
+
+// Without wrk on the PATH the wrk comparison says so and the table goes on.
+func TestWrkMissingSkips(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	var log bytes.Buffer
+	b := &bencher{log: &log}
+	if err := b.wrkCompare(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "wrk: not installed") || len(b.rows) != 1 || !strings.Contains(b.rows[0].measure, "skipped") {
+		t.Errorf("log %q, rows %v; want the skip said in both", log.String(), b.rows)
+	}
+}
+
+// wrk's report and /proc/PID/stat are read as the kernel and wrk 4.1
+// print them.
+func TestParseWrkAndStat(t *testing.T) {
+	const report = `Running 3s test @ http://127.0.0.1:40413/introspect
+  1 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   780.63us  376.55us  13.35ms   89.04%
+    Req/Sec    41.52k     3.42k   45.06k    80.00%
+  124003 requests in 3.00s, 64.04MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 7
+Requests/sec:  41286.43
+Transfer/sec:     21.32MB
+`
+	r, err := parseWrk(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.requests != 124003 || r.elapsed != 3*time.Second || r.non2xx != 7 || r.sockErrs != 3 {
+		t.Errorf("parseWrk = %+v", r)
+	}
+	if _, err := parseWrk("wrk: connection refused"); err == nil {
+		t.Error("parseWrk of a report without a count: no error")
+	}
+	// The command may hold spaces and parentheses; utime 1234, stime 56 ticks.
+	const stat = "4242 (intro (spect) mock) S 1 4242 4242 0 -1 4194560 713 0 0 0 1234 56 0 0 20 0 9 0 1 2 3"
+	cpu, err := parseStatCPU(stat)
+	if err != nil || cpu != 12900*time.Millisecond {
+		t.Errorf("parseStatCPU = %v, %v; want 12.9s", cpu, err)
+	}
+	if cpu, err := procCPU(os.Getpid()); err != nil || cpu < 0 {
+		t.Errorf("procCPU(self) = %v, %v", cpu, err)
 	}
 }

@@ -4,7 +4,7 @@
 //
 //	go run ./bench                 # the whole table, about a minute
 //	go run ./bench -soak 60s       # the soak: mixed traffic, zero 5xx, zero wrong answers, RSS
-//	go run ./bench -cpuprofile cpu.out -duration 10s   # profile the hot path in-process
+//	go run ./bench -cpuprofile cpu.out -duration 10s   # profile the hot path in-process (under wrk when installed)
 //
 // It builds the real binary (cmd/introspectmock) and bench/baseline, starts
 // both on free loopback ports with a generated fixture file, and drives
@@ -12,6 +12,9 @@
 // sending an introspection of an active token with HTTP Basic credentials
 // and waiting for the answer. Runs alternate A/B/A/B (-rounds) so that a
 // busy machine hurts both alike; every figure that matters is a ratio.
+// Then wrk (a Debian package; skipped with a message when missing), light
+// on CPU, drives each with `wrk -t1 -c32` (bench/introspect.lua), and the
+// servers' CPU time per request is read from /proc/PID/stat around each run.
 //
 // Also measured: the cost of one in-process introspection with 1 thousand
 // and 1 million tokens in the store; loading a 100,000-token fixture file
@@ -43,6 +46,7 @@ type config struct {
 	warmup     time.Duration
 	conns      int
 	rounds     int
+	wrkRounds  int
 	tokens     int
 	bigTokens  int
 	scaleSmall int
@@ -72,6 +76,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.warmup, "warmup", 500*time.Millisecond, "unmeasured `time` before each load run")
 	fs.IntVar(&cfg.conns, "conns", 32, "concurrent keep-alive `connections`")
 	fs.IntVar(&cfg.rounds, "rounds", 2, "A/B `rounds` of every comparison")
+	fs.IntVar(&cfg.wrkRounds, "wrk-rounds", 4, "alternating `rounds` of the wrk comparison")
 	fs.IntVar(&cfg.tokens, "tokens", 1000, "tokens in the store during the load runs")
 	fs.IntVar(&cfg.bigTokens, "big", 100_000, "tokens in the fixture file whose load time is measured")
 	fs.IntVar(&cfg.scaleSmall, "scale-small", 1_000, "small store of the scale check")
@@ -81,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.soak, "soak", 0, "run the soak for this `time` instead of the table")
 	fs.IntVar(&cfg.soakConns, "soak-conns", 64, "concurrent clients of the soak")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "profile an in-process server under load into `file` instead of the table")
-	fs.StringVar(&cfg.only, "only", "", "comma-separated `steps` to run of load, start, big, inproc, scale; default: all")
+	fs.StringVar(&cfg.only, "only", "", "comma-separated `steps` to run of load, wrk, start, big, inproc, scale; default: all")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -119,7 +124,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	steps := []struct {
 		name string
 		run  func() error
-	}{{"load", b.load}, {"start", b.startBinaries}, {"big", b.bigFixture}, {"inproc", b.startInProcess}, {"scale", b.scale}}
+	}{{"load", b.load}, {"wrk", b.wrkCompare}, {"start", b.startBinaries}, {"big", b.bigFixture}, {"inproc", b.startInProcess}, {"scale", b.scale}}
 	only := map[string]bool{}
 	for name := range strings.SplitSeq(cfg.only, ",") {
 		if name = strings.TrimSpace(name); name != "" {
@@ -160,31 +165,13 @@ func (b *bencher) add(r row) {
 
 // load compares introspection throughput and latency.
 func (b *bencher) load() error {
-	fixturePath := filepath.Join(b.dir, "load.yaml")
-	if err := writeFixtures(fixturePath, b.cfg.tokens); err != nil {
-		return err
-	}
-	mockAddr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	mock, err := start(b.binary, mockAddr, 10*time.Second, "--addr", mockAddr, "--fixtures", fixturePath, "--log-level", "warn")
+	mock, base, err := b.startPair()
 	if err != nil {
 		return err
 	}
 	defer mock.stop(5 * time.Second)
-	baseAddr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	base, err := start(b.baseline, baseAddr, 10*time.Second, "-addr", baseAddr, "-tokens", fmt.Sprint(b.cfg.tokens))
-	if err != nil {
-		return err
-	}
 	defer base.stop(5 * time.Second)
-	if err := sameAnswers(mockAddr, baseAddr); err != nil {
-		return err
-	}
+	mockAddr, baseAddr := mock.addr, base.addr
 
 	check := func(status int, body []byte) bool {
 		return status == 200 && bytes.HasPrefix(body, []byte(`{"active":true,`))
@@ -224,6 +211,38 @@ func (b *bencher) load() error {
 		fmt.Fprintf(b.log, "connection errors: introspectmock %d, baseline %d\n", mr.errors, br.errors)
 	}
 	return nil
+}
+
+// startPair starts introspectmock and the baseline on free loopback ports
+// with the same b.cfg.tokens tokens and checks that they answer alike; the
+// caller stops both.
+func (b *bencher) startPair() (mock, base *proc, err error) {
+	fixturePath := filepath.Join(b.dir, "load.yaml")
+	if err := writeFixtures(fixturePath, b.cfg.tokens); err != nil {
+		return nil, nil, err
+	}
+	mockAddr, err := freeAddr()
+	if err != nil {
+		return nil, nil, err
+	}
+	mock, err = start(b.binary, mockAddr, 10*time.Second, "--addr", mockAddr, "--fixtures", fixturePath, "--log-level", "warn")
+	if err != nil {
+		return nil, nil, err
+	}
+	baseAddr, err := freeAddr()
+	if err == nil {
+		base, err = start(b.baseline, baseAddr, 10*time.Second, "-addr", baseAddr, "-tokens", fmt.Sprint(b.cfg.tokens))
+	}
+	if err == nil {
+		if err = sameAnswers(mockAddr, baseAddr); err != nil {
+			base.stop(5 * time.Second)
+		}
+	}
+	if err != nil {
+		mock.stop(5 * time.Second)
+		return nil, nil, err
+	}
+	return mock, base, nil
 }
 
 // sameAnswers checks that both servers answer the same JSON for a token,

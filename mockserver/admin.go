@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 )
@@ -25,16 +26,21 @@ func sum(s string) []byte {
 	return h[:]
 }
 
-// adminAuthorized reports whether r may use the admin API: there is no
-// admin token (WithAdminToken), or r carries it. The token is checked in
-// constant time (the SHA-256 sums are compared, so not even the length
-// leaks). Otherwise it answers 401.
+// adminAuthorized reports whether r may use the admin API: it has at most
+// one Authorization header and, with an admin token (WithAdminToken),
+// carries it. The token is checked in constant time (the SHA-256 sums are
+// compared, so not even the length leaks). Otherwise it answers 400 or
+// 401.
 func (s *Server) adminAuthorized(w http.ResponseWriter, r *http.Request, c *call) bool {
+	if len(r.Header["Authorization"]) > 1 {
+		s.writeError(w, c, errInvalidRequest("more than one Authorization header"))
+		return false
+	}
 	if s.adminTokenSum == nil {
 		return true
 	}
-	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if tok = strings.TrimSpace(tok); !strings.EqualFold(scheme, "Bearer") || tok == "" {
+	tok := adminBearer(r)
+	if tok == "" {
 		w.Header().Add("WWW-Authenticate", challengeAdmin)
 		s.writeError(w, c, &oauthError{status: http.StatusUnauthorized, code: "invalid_token",
 			desc: "the admin API needs Authorization: Bearer <admin token>"})
@@ -46,6 +52,34 @@ func (s *Server) adminAuthorized(w http.ResponseWriter, r *http.Request, c *call
 		return false
 	}
 	return true
+}
+
+// adminBearer returns the bearer token of r's one Authorization header;
+// "" for none.
+func adminBearer(r *http.Request) string {
+	h := r.Header["Authorization"]
+	if len(h) != 1 {
+		return ""
+	}
+	scheme, tok, _ := strings.Cut(h[0], " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// hasAdminToken reports whether r carries the valid admin token.
+func (s *Server) hasAdminToken(r *http.Request) bool {
+	tok := adminBearer(r)
+	return s.adminTokenSum != nil && tok != "" && subtle.ConstantTimeCompare(sum(tok), s.adminTokenSum) == 1
+}
+
+// denyAdmin answers an admin request the guard refuses: 403 in the JSON
+// error form.
+func (s *Server) denyAdmin(w http.ResponseWriter, r *http.Request, desc string) {
+	s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "admin refused",
+		slog.String("method", r.Method), slog.Int("status", http.StatusForbidden), slog.String("err", desc))
+	s.writeError(w, &call{}, &oauthError{status: http.StatusForbidden, code: "forbidden", desc: desc})
 }
 
 // readBody reads an admin request's body, at most maxBody as for the

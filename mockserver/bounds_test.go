@@ -130,11 +130,13 @@ func TestAdminJournalSize(t *testing.T) {
 	for _, st := range []adminStep{
 		{"kept", "GET", "/admin/journal", "", 200, fmt.Sprintf(`{"size":%d,"kept":5}`, mockserver.DefaultJournalSize)},
 		{"shrink", "PUT", "/admin/journal", `{"size":3}`, 200, `{"size":3,"kept":3}`},
-		{"missing size", "PUT", "/admin/journal", `{}`, 400, "~size is required"},
-		{"negative", "PUT", "/admin/journal", `{"size":-1}`, 400, "~size is required"},
-		{"not a number", "PUT", "/admin/journal", `{"size":"3"}`, 400, "~invalid JSON"},
-		{"unknown member", "PUT", "/admin/journal", `{"size":3,"max":4}`, 400, "~invalid JSON"},
-		{"no body", "PUT", "/admin/journal", "", 400, "~want a JSON object"},
+		{"missing size", "PUT", "/admin/journal", `{}`, 400, "~body:1:1: missing size, the number of calls to keep"},
+		{"negative", "PUT", "/admin/journal", `{"size":-1}`, 400, "~body:1:9: size: must be between 0 and"},
+		{"fraction", "PUT", "/admin/journal", `{"size":1.5}`, 400, "~body:1:9: size: want an integer"},
+		{"not a number", "PUT", "/admin/journal", `{"size":"3"}`, 400, "~body:1:9: size: want an integer, got the quoted string '3'"},
+		{"unknown member", "PUT", "/admin/journal", `{"size":3,"max":4}`, 400, "~body:1:11: max: unknown key"},
+		{"no body", "PUT", "/admin/journal", "", 400, "~body:1:1: want a mapping with size"},
+		{"not JSON", "PUT", "/admin/journal", `{"size":`, 400, "~body:1:"},
 		{"method", "DELETE", "/admin/journal", "", 405, "~use GET, PUT"},
 		{"other namespace untouched", "GET", "/ns/other/admin/journal", "", 200, fmt.Sprintf(`{"size":%d,"kept":0}`, mockserver.DefaultJournalSize)},
 	} {

@@ -13,6 +13,14 @@
 // the introspectmock command serves it over the network. Their methods take
 // this package's Token, Step and Fault.
 //
+// Errors: every method that changes a Namespace or the Server returns an
+// error; nothing panics on bad input. Match them with errors.Is against
+// ErrNotFound (no such token or namespace), ErrExists (a token, client or
+// namespace already there) and ErrLimit (a WithMax* limit reached); any
+// other error is bad input, and then nothing changed. Messages name the
+// method ("Revoke abcd…: token not found") and carry no package prefix,
+// so that callers wrap them in their own.
+//
 // Routes (each also under the issuer's path when the issuer has one):
 //
 //	POST /introspect                               RFC 7662
@@ -22,7 +30,7 @@
 //	GET  /.well-known/openid-configuration         same members plus subject_types_supported, id_token_signing_alg_values_supported
 //	GET  /jwks                                     RSA signing key (jwks_uri), listed for RS256 and PS256
 //	GET  /healthz                                  {"status":"ok"} (root only)
-//	     /admin/...                                admin API, when enabled (WithAdmin)
+//	     /admin/...                                admin API, when mounted (Handler; package internal/adminapi)
 //
 // Every answer is application/json, errors included, except the JWT
 // introspection answers below; unknown paths are 404 and wrong methods 405
@@ -70,10 +78,14 @@
 // scripts, faults, stub and journal. Default serves the paths above; a
 // named namespace serves them under /ns/{name}/ (healthz aside), and its
 // issuer is the server's (configured or derived) plus /ns/{name}, so its
-// discovery documents point under the prefix. A namespace is created on
-// first use of its prefix, by Server.Namespace or by the admin API; names
-// match ^[a-z0-9][a-z0-9_-]{0,62}$. WithMaxNamespaces and WithMaxTokens
-// bound them.
+// discovery documents point under the prefix. A namespace is made by
+// Server.Namespace or by the admin API (PUT /admin/namespaces/{name}, or
+// any admin request under its prefix); while the admin API is open (no
+// WithAdminToken) or not mounted, the first public request under its prefix makes
+// one too, and with an admin token such a request to an unknown namespace
+// is 404 and makes nothing. Names match ^[a-z0-9][a-z0-9_-]{0,62}$.
+// WithMaxNamespaces, WithMaxTokens (per namespace) and WithMaxTotalTokens
+// (all namespaces together) bound them.
 //
 // # What answers an introspection
 //
@@ -81,8 +93,9 @@
 // FailNext fault (FailNextAt faults revocation and /token calls too); the stub (SetStub), unless it passes; the token's script;
 // the stored state (revoked, nbf, exp). Each authenticated introspection
 // of a stored token counts once, atomically, as that token's call n
-// (1-based). A script step matches when its trigger holds: on_call == n,
-// after_calls < n, or clock ≥ load time + after (load time: fixture load,
+// (1-based). A script step matches when its trigger (Step.When) holds: OnCall(k) when
+// n == k, AfterCalls(k) when n > k (Always is AfterCalls(0)), After(d)
+// when clock ≥ load time + d (load time: fixture load,
 // AddToken, SetScript or Reset). The first matching respond step plays its
 // fault; otherwise the last matching state step sets the state.
 //
@@ -102,17 +115,29 @@
 // endpoint, caller, auth method, token, hint, status, answer, fault. A
 // call takes about 200 bytes plus its token (cut to 4 KiB). Admin API
 // requests are not journaled, so counts of introspections are exact.
-// Tokens are redacted wherever calls are printed (Call.String,
-// Call.LogValue) and never logged; secrets are never kept.
+// Tokens are redacted however a Call is printed (fmt, encoding/json,
+// log/slog; Call.Token.Raw gives it whole) and never logged; secrets are
+// never kept.
 //
 // # Admin API
 //
-// With WithAdmin(true), JSON in and out, under /admin (default namespace)
+// Served by Handler with an Admin (the introspectmock command's --admin and
+// testkit mount internal/adminapi's); a Server alone, as an http.Handler,
+// answers its paths 404. JSON in and out, under /admin (default namespace)
 // and /ns/{name}/admin; WithAdminToken makes it require
 // "Authorization: Bearer <token>". Bodies use the fixture format (JSON is
-// YAML), so their errors read like fixture errors. Errors are
-// {"error":…,"error_description":…}: 400 invalid_request, 404 not_found,
-// 409 conflict, 401 invalid_token.
+// YAML), so their errors read like fixture errors ("body:1:7: by: invalid
+// duration …"). Errors are {"error":…,"error_description":…}: 400
+// invalid_request (two Authorization headers too), 404 not_found, 409
+// conflict, 401 invalid_token, 403 forbidden.
+//
+// The admin API turns away web pages: a state-changing request that a
+// browser marks cross-site (Sec-Fetch-Site), or whose Origin is not its
+// Host, is 403 (net/http's CrossOriginProtection); and a request without
+// the valid admin token must name in its Host an IP address, localhost, a
+// *.localhost name, a single-label name or a WithAdminHosts name, so that
+// a DNS-rebinding page is 403 too. Clients that send no Origin (curl, Go,
+// testkit) are not affected, nor are the protocol endpoints.
 //
 //	GET    /admin/tokens                   {"tokens":[{…,"state":"active","calls":3}]}
 //	POST   /admin/tokens                   one token object (no token key: random) → 201 {"token":"…"}

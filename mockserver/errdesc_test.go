@@ -32,7 +32,7 @@ func TestErrorDescriptionReadable(t *testing.T) {
 		{"ER-1/unicode in a key", "POST", "/admin/tokens", `{"tokén":"x"}`, 400,
 			`body:1:2: ['tok?n']: unknown key (did you mean 'token'?)`},
 		{"ER-1/emoji is one ?", "POST", "/admin/clock/advance", `{"by":"2 🕑"}`, 400,
-			`by: invalid duration '2 ?' (want a duration such as '2h' or '-30s')`},
+			`body:1:7: by: invalid duration '2 ?' (want a duration such as 2h or -30s)`},
 		{"ER-1/two problems on one line", "POST", "/admin/tokens", `{"exp":"1 hour","iat":"soon"}`, 400,
 			`body:1:8: exp: invalid duration '1 hour'; body:1:23: iat: invalid time 'soon' (want a duration such as +1h or -5m, an RFC 3339 timestamp or unix seconds)`},
 		{"ER-1/a claim name with a quote", "POST", "/admin/tokens", `{"claims":{"sub":1,"a\"b":2}}`, 400,

@@ -163,6 +163,10 @@ func do(t testing.TB, ts *httptest.Server, r req) resp {
 			hr.Header.Add(k, v)
 		}
 	}
+	if h := hr.Header.Get("Host"); h != "" { // net/http sends r.Host, not the header
+		hr.Host = h
+		hr.Header.Del("Host")
+	}
 	res, err := ts.Client().Do(hr)
 	if err != nil {
 		t.Fatalf("%s %s: %v", r.method, r.path, err)

@@ -1,24 +1,29 @@
 package mockserver
 
 import (
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
-	"math/big"
 	"net/http"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/introspectmock/introspectmock/fixtures"
 )
 
-// signingKey is a Server's RSA key, served at jwks_uri (SPEC MD-8), that
-// signs JWT introspection responses (SPEC JR-2). jwks_uri lists it twice,
+// signingKey is a Server's RSA key, served at jwks_uri (RFC 8414 §2), that
+// signs JWT introspection responses (RFC 9701 §5). jwks_uri lists it twice,
 // once per alg, so that clients that match a JWS's alg with the JWK's
 // (oauth4webapi, jose) find it for PS256 too.
 type signingKey struct {
-	key   *rsa.PrivateKey
-	kid   string // RFC 7638 thumbprint, base64url: the RS256 entry
-	psKid string // kid + "-PS256": the PS256 entry
-	jwks  []byte // {"keys":[…]}
+	key *rsa.PrivateKey
+	// rs and ps sign introspection responses: RS256 under kid, the key's
+	// RFC 7638 thumbprint, and PS256 under kid + "-PS256".
+	rs, ps *jwsSigner
+	jwks   []byte // {"keys":[…]}
 }
 
 // signingKey returns the server's key, generating it on first use: 2048-bit
@@ -30,21 +35,43 @@ func (s *Server) signingKey() (*signingKey, error) {
 			s.keyErr = fmt.Errorf("generate RSA key: %w", err)
 			return
 		}
-		n := b64(key.N.Bytes())
-		e := b64(big.NewInt(int64(key.E)).Bytes())
-		// RFC 7638 §3.2: required members, lexicographic order, no spaces.
-		sum := sha256.Sum256([]byte(`{"e":"` + e + `","kty":"RSA","n":"` + n + `"}`))
-		kid := b64(sum[:])
-		psKid := kid + "-PS256"
-		s.key = &signingKey{
-			key:   key,
-			kid:   kid,
-			psKid: psKid,
-			jwks: []byte(`{"keys":[{"kty":"RSA","use":"sig","alg":"RS256","kid":"` + kid + `","n":"` + n + `","e":"` + e + `"},` +
-				`{"kty":"RSA","use":"sig","alg":"PS256","kid":"` + psKid + `","n":"` + n + `","e":"` + e + `"}]}`),
+		if s.key, err = newSigningKey(key); err != nil {
+			s.keyErr = fmt.Errorf("mockserver: server signing key: %w", err)
 		}
 	})
 	return s.key, s.keyErr
+}
+
+// newSigningKey makes the signers and the JWK Set of key.
+func newSigningKey(key *rsa.PrivateKey) (*signingKey, error) {
+	pub := jose.JSONWebKey{Key: &key.PublicKey, Use: "sig", Algorithm: fixtures.AlgRS256}
+	sum, err := pub.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	pub.KeyID = b64(sum)
+	ps := pub
+	ps.KeyID, ps.Algorithm = pub.KeyID+"-PS256", fixtures.AlgPS256
+	k := &signingKey{key: key}
+	if k.rs, err = newJWSSigner(key, fixtures.AlgRS256, pub.KeyID, jwtResponseTyp); err != nil {
+		return nil, err
+	}
+	if k.ps, err = newJWSSigner(key, fixtures.AlgPS256, ps.KeyID, jwtResponseTyp); err != nil {
+		return nil, err
+	}
+	if k.jwks, err = json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{pub, ps}}); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// responseSigner returns the signer of a client's JWT introspection
+// responses: PS256 if it asked for it, else RS256.
+func (k *signingKey) responseSigner(c *client) *jwsSigner {
+	if c != nil && c.jwt != nil && c.jwt.signAlg == fixtures.AlgPS256 {
+		return k.ps
+	}
+	return k.rs
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

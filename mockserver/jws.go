@@ -3,54 +3,54 @@ package mockserver
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
-	"errors"
-	"math/big"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/introspectmock/introspectmock/fixtures"
 )
 
-// This file holds the JWS (RFC 7515) primitives of JWT introspection
-// responses (signing, RFC 9701) and private_key_jwt assertions
-// (verification, RFC 7523), with the algorithms of RFC 7518 §3 the server
-// supports: RS256, PS256 and ES256.
+// This file holds the JWS (RFC 7515) side of JWT introspection responses
+// (signing, RFC 9701) and private_key_jwt assertions (verification, RFC
+// 7523), on go-jose. The algorithms of RFC 7518 §3 the server supports are
+// RS256, PS256 and ES256; which of them it accepts where is decided here
+// and in clientassertion.go, not by the library.
 
-// signJWS signs a JWS signing input (base64url(header) "." base64url(payload))
-// with key under alg, RS256 or PS256.
-func signJWS(alg string, key *rsa.PrivateKey, input []byte) ([]byte, error) {
-	sum := sha256.Sum256(input)
-	switch alg {
-	case fixtures.AlgRS256:
-		return rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
-	case fixtures.AlgPS256:
-		// RFC 7518 §3.5: the salt is as long as the hash.
-		return rsa.SignPSS(rand.Reader, key, crypto.SHA256, sum[:], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
-	}
-	return nil, errors.New("unsupported signing alg " + alg)
+// jwsSigner signs JWS compact serializations with one key under one alg,
+// the protected header carrying kid and typ. It is safe for concurrent
+// use. Answers that are broken on purpose build on it or sign by hand;
+// every well-formed one goes through it.
+type jwsSigner struct {
+	alg    string
+	kid    string
+	signer jose.Signer
 }
 
-// verifyJWS reports whether sig is a valid alg signature of input by key.
-// ES256 signatures are the 64-byte r||s of RFC 7518 §3.4, never ASN.1.
-func verifyJWS(alg string, key any, input, sig []byte) bool {
-	sum := sha256.Sum256(input)
-	switch k := key.(type) {
-	case *rsa.PublicKey:
-		switch alg {
-		case fixtures.AlgRS256:
-			return rsa.VerifyPKCS1v15(k, crypto.SHA256, sum[:], sig) == nil
-		case fixtures.AlgPS256:
-			return rsa.VerifyPSS(k, crypto.SHA256, sum[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto}) == nil
-		}
-	case *ecdsa.PublicKey:
-		if alg != fixtures.AlgES256 || len(sig) != 64 {
-			return false
-		}
-		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
-		return ecdsa.Verify(k, sum[:], r, s)
+// newJWSSigner returns a signer for key under alg with header parameters
+// kid and typ ("" leaves either out).
+func newJWSSigner(key crypto.Signer, alg, kid, typ string) (*jwsSigner, error) {
+	opts := &jose.SignerOptions{}
+	if typ != "" {
+		opts = opts.WithType(jose.ContentType(typ))
 	}
-	return false
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: jose.JSONWebKey{Key: key, KeyID: kid}}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &jwsSigner{alg: alg, kid: kid, signer: s}, nil
+}
+
+// sign returns the compact JWS of payload (RFC 7515 §7.1).
+func (s *jwsSigner) sign(payload []byte) ([]byte, error) {
+	obj, err := s.signer.Sign(payload)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := obj.CompactSerialize()
+	if err != nil {
+		return nil, err
+	}
+	return []byte(tok), nil
 }
 
 // keyFits reports whether a client key may verify a JWS with header alg

@@ -214,32 +214,17 @@ func (s *Server) introspectionJWT(jt *jwtTarget, now time.Time, answer []byte) (
 	if err != nil {
 		return nil, err
 	}
-	alg, kid := fixtures.AlgRS256, k.kid
-	if j := jt.client.jwt; j != nil && j.signAlg == fixtures.AlgPS256 {
-		alg, kid = fixtures.AlgPS256, k.psKid
-	}
-	header := appendJSONString([]byte(`{"typ":"`+jwtResponseTyp+`","alg":"`+alg+`","kid":`), kid)
-	header = append(header, '}')
 	claims := make([]byte, 0, 96+len(jt.issuer)+len(jt.aud)+len(answer))
 	claims = appendJSONString(append(claims, `{"iss":`...), jt.issuer)
 	claims = appendJSONString(append(claims, `,"aud":`...), jt.aud)
 	claims = strconv.AppendInt(append(claims, `,"iat":`...), now.Unix(), 10)
 	claims = append(append(claims, `,"token_introspection":`...), answer...)
 	claims = append(claims, '}')
-
-	tok := make([]byte, 0, (len(header)+len(claims))*4/3+360)
-	tok = append(tok, b64(header)...)
-	tok = append(tok, '.')
-	tok = append(tok, b64(claims)...)
-	sig, err := signJWS(alg, k.key, tok)
+	tok, err := k.responseSigner(jt.client).sign(claims)
 	if err != nil {
 		return nil, err
 	}
-	tok = append(append(tok, '.'), b64(sig)...)
-	if j := jt.client.jwt; j != nil && j.encKey != nil {
-		return encryptJWE(tok, j.encKey, j.encKid, j.enc)
-	}
-	return tok, nil
+	return jt.client.encryptResponse(tok)
 }
 
 // metadataFor is newMetadata plus the members of the optional features:

@@ -2,6 +2,7 @@ package mockserver_test
 
 import (
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"math/big"
@@ -232,7 +233,12 @@ func TestJWKS(t *testing.T) {
 		if k.Kty != "RSA" || k.Kid == "" || k.Alg != "RS256" || k.Use != "sig" {
 			t.Errorf("key = %+v; want an RS256 signing RSA key with a kid", k)
 		}
-		if ps.Kty != "RSA" || ps.Alg != "PS256" || ps.Use != "sig" || ps.Kid == "" || ps.Kid == k.Kid || ps.N != k.N || ps.E != k.E {
+		// The RS256 kid is the key's RFC 7638 thumbprint: required members
+		// in lexicographic order, no spaces, SHA-256, base64url.
+		if sum := sha256.Sum256([]byte(`{"e":"` + k.E + `","kty":"RSA","n":"` + k.N + `"}`)); k.Kid != base64.RawURLEncoding.EncodeToString(sum[:]) {
+			t.Errorf("kid %q is not the RFC 7638 thumbprint of the key", k.Kid)
+		}
+		if ps.Kty != "RSA" || ps.Alg != "PS256" || ps.Use != "sig" || ps.Kid != k.Kid+"-PS256" || ps.N != k.N || ps.E != k.E {
 			t.Errorf("second key = %+v; want the same RSA key for PS256 under its own kid", ps)
 		}
 		n, err1 := base64.RawURLEncoding.DecodeString(k.N)

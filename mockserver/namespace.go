@@ -34,6 +34,10 @@ type Namespace struct {
 
 	mu     sync.RWMutex // guards tokens and the mutable fields of every entry; never held while writing to the network
 	tokens map[string]*entry
+	// counted tells whether tokens count in the server's total
+	// (WithMaxTotalTokens): from when the namespace is the server's until
+	// it is deleted. Guarded by mu.
+	counted bool
 	// sweptAt is when a sweep last left the store full (real time), so
 	// that a full store is not swept on every /token call.
 	sweptAt time.Time
@@ -172,6 +176,9 @@ func newNamespace(s *Server, name string) *Namespace {
 		srv:   s,
 		name:  name,
 		clock: NewVirtualClock(s.cfg.clock),
+		// The default namespace counts from the start; a named one from
+		// when the server holds it (Server.namespace).
+		counted: name == "",
 	}
 	ns.journal.size.Store(int64(s.cfg.journalSize))
 	if name != "" {
@@ -191,11 +198,30 @@ func (ns *Namespace) load(set *fixtures.Set) error {
 		return err
 	}
 	ns.mu.Lock()
+	if !ns.holdLocked(len(tokens) - len(ns.tokens)) {
+		ns.mu.Unlock()
+		return ns.srv.totalLimitError()
+	}
 	ns.tokens = tokens
 	ns.issued = nil
 	ns.st.Store(st)
 	ns.mu.Unlock()
 	return nil
+}
+
+// holdLocked counts n more tokens of ns (fewer when negative) in the
+// server's total, and reports false, counting nothing, when n more would
+// pass WithMaxTotalTokens. ns.mu must be held for writing.
+func (ns *Namespace) holdLocked(n int) bool {
+	switch {
+	case !ns.counted || n == 0:
+	case n < 0:
+		ns.srv.held.Add(int64(n))
+	case ns.srv.held.Add(int64(n)) > int64(ns.srv.cfg.maxTotal):
+		ns.srv.held.Add(-int64(n))
+		return false
+	}
+	return true
 }
 
 // build checks set and turns it into a state and a token store.

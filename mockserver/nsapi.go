@@ -53,6 +53,9 @@ func (ns *Namespace) AddToken(t Token) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("AddToken %s: %w", Redact(ft.Token), err)
 	}
+	if !ns.holdLocked(1) {
+		return "", ns.srv.totalLimitError()
+	}
 	ns.tokens[ft.Token] = e
 	return ft.Token, nil
 }
@@ -247,6 +250,7 @@ func (ns *Namespace) Remove(token string) error {
 		return noToken("Remove", token)
 	}
 	delete(ns.tokens, token)
+	ns.holdLocked(-1)
 	return nil
 }
 

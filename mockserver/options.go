@@ -17,9 +17,11 @@ type config struct {
 	clock         Clock
 	logger        *slog.Logger
 	adminToken    string
+	adminHosts    []string // WithAdminHosts
 	journalSize   int
 	maxNamespaces int
 	maxTokens     int
+	maxTotal      int  // WithMaxTotalTokens
 	jwtDisabled   bool // WithJWTIntrospection(false)
 }
 
@@ -27,6 +29,11 @@ type config struct {
 const (
 	DefaultMaxNamespaces = 1000
 	DefaultMaxTokens     = 1_000_000
+	// DefaultMaxTotalTokens bounds the tokens of all namespaces together,
+	// about 1 GiB of memory (some 1 KiB a token): however many namespaces
+	// are seeded or filled, a small container stays alive, and one
+	// namespace may still hold DefaultMaxTokens.
+	DefaultMaxTotalTokens = 1_000_000
 )
 
 // Option configures a Server in New.
@@ -102,6 +109,24 @@ func WithAdminToken(tok string) Option {
 	}
 }
 
+// WithAdminHosts adds host names (without port; case and a final dot do
+// not matter) that may reach the admin API without its admin token. By
+// default such requests must name, in their Host header, an IP address,
+// localhost, a *.localhost name or a single-label name (a compose service):
+// a page that makes its own name resolve to the server (DNS rebinding) is
+// refused 403. Requests with the valid admin token pass with any Host.
+func WithAdminHosts(hosts ...string) Option {
+	return func(c *config) error {
+		for _, h := range hosts {
+			if h = strings.TrimSpace(h); h == "" || strings.ContainsAny(h, "/ ") {
+				return fmt.Errorf("mockserver: WithAdminHosts: invalid host name %q", h)
+			}
+			c.adminHosts = append(c.adminHosts, h)
+		}
+		return nil
+	}
+}
+
 // WithJournalSize sets how many calls each namespace's journal keeps (the
 // latest ones); 0 keeps none. Memory grows with the calls kept, up to n
 // per namespace; Namespace.SetJournalSize changes one namespace's.
@@ -142,6 +167,21 @@ func WithMaxTokens(n int) Option {
 			return fmt.Errorf("WithMaxTokens: limit %d is not positive", n)
 		}
 		c.maxTokens = n
+		return nil
+	}
+}
+
+// WithMaxTotalTokens limits the tokens of all namespaces together, the
+// default one included: fixture tokens seeding a new namespace, added and
+// issued ones. Past it, as past WithMaxTokens, making a namespace and
+// AddToken fail with ErrLimit and the token endpoint answers 503; fixtures
+// over it fail New. Default: DefaultMaxTotalTokens (1,000,000).
+func WithMaxTotalTokens(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("mockserver: WithMaxTotalTokens: limit %d is not positive", n)
+		}
+		c.maxTotal = n
 		return nil
 	}
 }

@@ -88,6 +88,7 @@ func (ns *Namespace) pruneIssuedLocked(now time.Time) {
 		t := ns.issued.pop()
 		if ns.tokens[t.tok] == t.e {
 			delete(ns.tokens, t.tok)
+			ns.holdLocked(-1)
 		}
 	}
 	// Removed and swept tokens leave entries behind; with the clock frozen

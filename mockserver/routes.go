@@ -127,14 +127,17 @@ func (s *Server) newRouter(admin Admin) *mux.Router {
 	r := mux.NewRouter()
 	r.SkipClean(true)  // no text 301 redirects for "//introspect"; it is a 404
 	r.UseEncodedPath() // a token may hold an escaped "/": variables are unescaped by the handlers
+	// With an admin API guarded by a token, only the admin makes
+	// namespaces; otherwise the first use of a prefix does.
+	makes := admin == nil || s.adminTokenSum == nil
 	for _, prefix := range []string{"", "/ns/{ns}"} {
-		s.publicRoutes(r, prefix)
+		s.publicRoutes(r, prefix, makes)
 		s.adminRoutes(r, prefix, admin)
 	}
 	// Anything else under /ns/{name}/ is the namespace's 404; elsewhere the
 	// default namespace's.
-	r.PathPrefix("/ns/{ns}").Handler(s.endpoint(EndpointOther, s.handleNotFound))
-	r.NotFoundHandler = s.endpoint(EndpointOther, s.handleNotFound)
+	r.PathPrefix("/ns/{ns}").Handler(s.endpoint(EndpointOther, makes, s.handleNotFound))
+	r.NotFoundHandler = s.endpoint(EndpointOther, makes, s.handleNotFound)
 	r.MethodNotAllowedHandler = r.NotFoundHandler // never used: declare adds a 405 route per path
 	return r
 }
@@ -155,11 +158,12 @@ var (
 )
 
 // publicRoutes declares the protocol endpoints under prefix (SPEC IQ-1,
-// ER-3, MD-9).
-func (s *Server) publicRoutes(r *mux.Router, prefix string) {
+// ER-3, MD-9); makes tells whether their use makes a namespace.
+func (s *Server) publicRoutes(r *mux.Router, prefix string, makes bool) {
 	pub := func(path, name string, methods []string, h handlerFunc) {
-		s.declareEndpoint(r, prefix+path, methods, func(h handlerFunc) http.Handler { return s.endpoint(name, h) }, h)
+		s.declareEndpoint(r, prefix+path, methods, func(h handlerFunc) http.Handler { return s.endpoint(name, makes, h) }, h)
 	}
+	meta := func(h handlerFunc) http.Handler { return s.metadataEndpoint(makes, h) }
 	pub("/introspect", EndpointIntrospect, post, s.handleIntrospect) // ServeHTTP calls it directly at the root
 	pub("/revoke", EndpointRevoke, post, s.handleRevoke)
 	pub("/token", EndpointToken, post, s.handleToken)
@@ -172,8 +176,8 @@ func (s *Server) publicRoutes(r *mux.Router, prefix string) {
 	if prefix == "" {
 		// The issuer path may name a namespace:
 		// /.well-known/oauth-authorization-server[/p]/ns/{name}.
-		s.declareEndpoint(r, "/.well-known/oauth-authorization-server/{issuerPath:.+}", get, s.metadataEndpoint, s.handleMetadataForPath(false))
-		s.declareEndpoint(r, "/.well-known/openid-configuration/{issuerPath:.+}", get, s.metadataEndpoint, s.handleMetadataForPath(true))
+		s.declareEndpoint(r, "/.well-known/oauth-authorization-server/{issuerPath:.+}", get, meta, s.handleMetadataForPath(false))
+		s.declareEndpoint(r, "/.well-known/openid-configuration/{issuerPath:.+}", get, meta, s.handleMetadataForPath(true))
 	} else {
 		pub("/.well-known/oauth-authorization-server/{issuerPath:.+}", EndpointDiscovery, get, s.handleMetadataForPath(false))
 		pub("/.well-known/openid-configuration/{issuerPath:.+}", EndpointDiscovery, get, s.handleMetadataForPath(true))
@@ -274,14 +278,15 @@ func (s *Server) handleMethodNotAllowed(allow string) handlerFunc {
 }
 
 // endpoint adapts h to http.Handler: it resolves the namespace of the
-// path's {ns} (the default one without), starts the call and hands it to
-// record when h returns. A namespace that cannot be had is refused.
-func (s *Server) endpoint(name string, h handlerFunc) http.Handler {
+// path's {ns} (the default one without; makes: making it), starts the call
+// and hands it to record when h returns. A namespace that cannot be had is
+// refused.
+func (s *Server) endpoint(name string, makes bool, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ns := s.def
 		if raw, ok := mux.Vars(r)["ns"]; ok {
 			var err error
-			if ns, err = s.namespaceFor(raw); err != nil {
+			if ns, err = s.namespaceFor(raw, makes); err != nil {
 				s.refuse(w, r, err)
 				return
 			}
@@ -292,12 +297,12 @@ func (s *Server) endpoint(name string, h handlerFunc) http.Handler {
 
 // metadataEndpoint is endpoint for the RFC 8414 §3.1 metadata placement at
 // the root, whose issuer path may name a namespace (SPEC MD-2).
-func (s *Server) metadataEndpoint(h handlerFunc) http.Handler {
+func (s *Server) metadataEndpoint(makes bool, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ns := s.def
 		if name, ok := s.metadataNamespace(mux.Vars(r)["issuerPath"]); ok {
 			var err error
-			if ns, err = s.namespaceFor(name); err != nil {
+			if ns, err = s.namespaceFor(name, makes); err != nil {
 				s.refuse(w, r, err)
 				return
 			}
@@ -313,14 +318,15 @@ func (s *Server) serveCall(ns *Namespace, name string, h handlerFunc, w http.Res
 	s.record(r.Context(), ns, c)
 }
 
-// adminEndpoint adapts an Admin method to http.Handler: it checks access
-// to the admin API before anything else (a refused request makes no
-// namespace), resolves the namespace, reads the body, calls h and writes
-// its answer. h nil: the admin API is disabled. Admin requests are not
-// journaled; they are logged at debug level with their route (path), never
-// a token.
+// adminEndpoint adapts an Admin method to http.Handler. Before anything
+// else, so that a refused request makes no namespace, it passes the admin
+// guard (adminguard.go: other sites' pages, rebinding hosts) and checks
+// the admin token; then it resolves the namespace, reads the body, calls h
+// and writes its answer. h nil: the admin API is disabled (404). Admin
+// requests are not journaled; they are logged at debug level with their
+// route (path), never a token.
 func (s *Server) adminEndpoint(path string, h adminHandler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	serve := func(w http.ResponseWriter, r *http.Request) {
 		vars := mux.Vars(r)
 		c := &call{}
 		defer func() {
@@ -337,7 +343,7 @@ func (s *Server) adminEndpoint(path string, h adminHandler) http.Handler {
 		}
 		req := AdminRequest{Server: s, NS: s.def, Query: r.URL.Query()}
 		if raw, ok := vars["ns"]; ok {
-			ns, err := s.namespaceFor(raw)
+			ns, err := s.namespaceFor(raw, true)
 			if err != nil {
 				s.refuse(w, r, err)
 				return
@@ -365,5 +371,9 @@ func (s *Server) adminEndpoint(path string, h adminHandler) http.Handler {
 		req.Body = body
 		status, out, err := h(req)
 		s.writeAdminAnswer(w, c, status, out, err)
-	})
+	}
+	if h == nil {
+		return http.HandlerFunc(serve)
+	}
+	return s.guard(http.HandlerFunc(serve))
 }

@@ -39,6 +39,12 @@ type Server struct {
 
 	// adminTokenSum is the SHA-256 of the admin token; nil for none.
 	adminTokenSum []byte
+	// guard protects the admin API from other sites' pages (adminguard.go).
+	guard func(http.Handler) http.Handler
+
+	// held counts the tokens of the namespaces the server holds, against
+	// WithMaxTotalTokens (Namespace.holdLocked).
+	held atomic.Int64
 
 	keyOnce sync.Once // guards key and keyErr
 	key     *signingKey
@@ -55,6 +61,7 @@ func New(opts ...Option) (*Server, error) {
 	cfg := config{
 		set: &fixtures.Set{}, clock: realClock{}, logger: discardLogger(),
 		journalSize: DefaultJournalSize, maxNamespaces: DefaultMaxNamespaces, maxTokens: DefaultMaxTokens,
+		maxTotal: DefaultMaxTotalTokens,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -72,13 +79,14 @@ func New(opts ...Option) (*Server, error) {
 	if cfg.adminToken != "" {
 		s.adminTokenSum = sum(cfg.adminToken)
 	}
+	s.guard = adminGuard(cfg.adminHosts, s.hasAdminToken, s.denyAdmin)
 	s.seed.Store(cfg.set)
 	s.cfg.set = nil // s.seed holds it, so that Reload does not leave it pinned here
 	s.def = newNamespace(s, "")
 	if err := s.def.load(cfg.set); err != nil {
 		return nil, err
 	}
-	s.introspect = s.endpoint(EndpointIntrospect, s.handleIntrospect) // no {ns}: the default namespace
+	s.introspect = s.endpoint(EndpointIntrospect, false, s.handleIntrospect) // no {ns}: the default namespace
 	return s, nil
 }
 
@@ -104,11 +112,22 @@ func (s *Server) metadataNamespace(issuerPath string) (string, bool) {
 	return name, ok && validName(name)
 }
 
-// namespaceFor returns the named namespace of a request path, creating it.
-func (s *Server) namespaceFor(name string) (*Namespace, error) {
+// namespaceFor returns the named namespace of a request path, making it
+// when makes (an admin request, or a public one where the admin API is not
+// guarded by a token: see newRouter).
+func (s *Server) namespaceFor(name string, makes bool) (*Namespace, error) {
 	if !validName(name) {
 		// The name is not echoed: it is the caller's own path segment.
 		return nil, errors.New("invalid namespace name in the path: " + nameRule)
+	}
+	if !makes {
+		s.nsMu.RLock()
+		ns := s.spaces[name]
+		s.nsMu.RUnlock()
+		if ns == nil {
+			return nil, errors.New("no such namespace; with an admin token the admin API makes namespaces (PUT /admin/namespaces/{name})")
+		}
+		return ns, nil
 	}
 	ns, _, err := s.namespace(name)
 	return ns, err
@@ -201,12 +220,24 @@ func (s *Server) namespace(name string) (ns *Namespace, created bool, err error)
 	if len(s.spaces) >= s.cfg.maxNamespaces {
 		return nil, false, s.namespaceLimitError()
 	}
+	ns.mu.Lock()
+	ns.counted = true
+	if !ns.holdLocked(len(ns.tokens)) {
+		ns.counted = false
+		ns.mu.Unlock()
+		return nil, false, s.totalLimitError()
+	}
+	ns.mu.Unlock()
 	s.spaces[name] = ns
 	return ns, true, nil
 }
 
 func (s *Server) namespaceLimitError() error {
 	return fmt.Errorf("%d namespaces exist, the limit (WithMaxNamespaces, --max-namespaces); delete some first: %w", s.cfg.maxNamespaces, ErrLimit)
+}
+
+func (s *Server) totalLimitError() error {
+	return fmt.Errorf("the namespaces hold %d tokens together, the limit (WithMaxTotalTokens, --max-total-tokens); delete some first: %w", s.cfg.maxTotal, ErrLimit)
 }
 
 // DeleteNamespace deletes the named namespace with its tokens, clock and
@@ -216,10 +247,15 @@ func (s *Server) namespaceLimitError() error {
 func (s *Server) DeleteNamespace(name string) error {
 	s.nsMu.Lock()
 	defer s.nsMu.Unlock()
-	if s.spaces[name] == nil {
+	ns := s.spaces[name]
+	if ns == nil {
 		return fmt.Errorf("DeleteNamespace %q: no such namespace: %w", clipName(name), ErrNotFound)
 	}
 	delete(s.spaces, name)
+	ns.mu.Lock()
+	ns.holdLocked(-len(ns.tokens))
+	ns.counted = false
+	ns.mu.Unlock()
 	return nil
 }
 

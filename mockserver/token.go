@@ -88,12 +88,18 @@ func issue(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok st
 		return "", 0, "", &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
 			desc: "the token store of this namespace is full: " + strconv.Itoa(ns.srv.cfg.maxTokens) + " tokens, the limit (WithMaxTokens, --max-tokens)", retryAfter: "1"}
 	}
+	if !ns.holdLocked(1) && (!ns.sweepLocked(now) || !ns.holdLocked(1)) {
+		ns.sweptAt = time.Now() // no sweep for a second: other namespaces hold the tokens
+		return "", 0, "", &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
+			desc: "the token stores of all namespaces are full: " + strconv.Itoa(ns.srv.cfg.maxTotal) + " tokens, the limit (WithMaxTotalTokens, --max-total-tokens)", retryAfter: "1"}
+	}
 	tok = randomToken()
 	e, rerr := newEntry(&fixtures.Token{
 		Token: tok, Scope: scope, ClientID: cl.id, Sub: cl.id, TokenType: "Bearer",
 		Iat: fixtures.Absolute(iat), Exp: fixtures.Absolute(exp),
 	}, nil, now, st.issuer)
 	if rerr != nil { // cannot happen: no claims, strings only
+		ns.holdLocked(-1)
 		return "", 0, "", &oauthError{status: http.StatusInternalServerError, code: "server_error"}
 	}
 	e.issuedTo = cl
@@ -113,6 +119,7 @@ func (ns *Namespace) sweepLocked(now time.Time) bool {
 	for tok, e := range ns.tokens {
 		if e.issuedTo != nil && !e.activeAt(now) {
 			delete(ns.tokens, tok)
+			ns.holdLocked(-1)
 		}
 	}
 	if len(ns.tokens) >= ns.srv.cfg.maxTokens {

@@ -319,8 +319,8 @@ type demoCurl struct {
 	comment string
 }
 
-// demoCurls returns the requests printed for the demo fixtures; the README
-// shows the same lines and the tests run them.
+// demoCurls returns the requests printed for the demo fixtures;
+// docs/endpoints.md shows the same lines and the tests run them.
 func demoCurls() []demoCurl {
 	return []demoCurl{
 		{"-u demo-rs:demo-secret -d token=demo-active", "/introspect", `active: true, with its claims`},

@@ -242,7 +242,11 @@ func (c *Client) Calls() ([]mockserver.Call, error) {
 	if err := c.do(http.MethodGet, "/admin/calls", "/admin/calls", nil, &out); err != nil {
 		return nil, err
 	}
-	return out.Calls, nil
+	calls := make([]mockserver.Call, len(out.Calls))
+	for i, w := range out.Calls {
+		calls[i] = w.Call()
+	}
+	return calls, nil
 }
 
 // ClearCalls empties the journal.

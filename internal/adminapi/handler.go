@@ -1,13 +1,8 @@
 package adminapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/introspectmock/introspectmock/fixtures"
 	"github.com/introspectmock/introspectmock/mockserver"
@@ -41,30 +36,6 @@ func errNoToken(err error) error {
 		return notFound("no such token")
 	}
 	return err
-}
-
-// decode reads a small JSON object body into v; unknown members are errors.
-func decode(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return errors.New("want a JSON object body")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return errors.New("invalid JSON: " + strings.TrimPrefix(err.Error(), "json: "))
-	}
-	if dec.More() {
-		return errors.New("invalid JSON: data after the object")
-	}
-	return nil
-}
-
-// quote quotes s for an error_description: 'like this', cut to 64 bytes.
-func quote(s string) string {
-	if len(s) > 64 {
-		s = s[:64] + "..."
-	}
-	return "'" + s + "'"
 }
 
 // ListTokens handles "GET /admin/tokens".
@@ -171,16 +142,13 @@ func (a admin) ResumeClock(r mockserver.AdminRequest) (int, any, error) {
 
 // AdvanceClock handles "POST /admin/clock/advance": {"by":"2h"}.
 func (a admin) AdvanceClock(r mockserver.AdminRequest) (int, any, error) {
-	var in ClockAdvance
-	if err := decode(r.Body, &in); err != nil {
+	now, err := r.NS.ReadClock()
+	if err != nil {
 		return 0, nil, err
 	}
-	if in.By == nil {
-		return 0, nil, errors.New(`by is required, a duration such as "2h" or "-30s"`)
-	}
-	d, err := time.ParseDuration(*in.By)
+	d, err := fixtures.ParseClockAdvance(now.Now, "body", r.Body)
 	if err != nil {
-		return 0, nil, fmt.Errorf(`by: invalid duration %s (want a duration such as "2h" or "-30s")`, quote(*in.By))
+		return 0, nil, err
 	}
 	if err := r.NS.AdvanceClock(d); err != nil {
 		return 0, nil, err
@@ -190,16 +158,9 @@ func (a admin) AdvanceClock(r mockserver.AdminRequest) (int, any, error) {
 
 // SetClock handles "POST /admin/clock/set": {"time":"2030-01-02T15:04:05Z"}.
 func (a admin) SetClock(r mockserver.AdminRequest) (int, any, error) {
-	var in ClockSet
-	if err := decode(r.Body, &in); err != nil {
-		return 0, nil, err
-	}
-	if in.Time == nil {
-		return 0, nil, errors.New(`time is required, an RFC 3339 time such as "2030-01-02T15:04:05Z"`)
-	}
-	t, err := time.Parse(time.RFC3339Nano, *in.Time)
+	t, err := fixtures.ParseClockSet("body", r.Body)
 	if err != nil {
-		return 0, nil, fmt.Errorf("time: invalid RFC 3339 time %s", quote(*in.Time))
+		return 0, nil, err
 	}
 	if err := r.NS.SetClock(t); err != nil {
 		return 0, nil, err
@@ -207,7 +168,8 @@ func (a admin) SetClock(r mockserver.AdminRequest) (int, any, error) {
 	return a.ReadClock(r)
 }
 
-// ListCalls handles "GET /admin/calls[?endpoint=…&token=…]".
+// ListCalls handles "GET /admin/calls[?endpoint=…&token=…]". Tokens go
+// out raw: the admin API is the test's own view of the journal.
 func (admin) ListCalls(r mockserver.AdminRequest) (int, any, error) {
 	q := func(k string) string {
 		if v := r.Query[k]; len(v) > 0 {
@@ -220,10 +182,10 @@ func (admin) ListCalls(r mockserver.AdminRequest) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := Calls{Calls: make([]mockserver.Call, 0, len(calls))}
+	out := Calls{Calls: make([]Call, 0, len(calls))}
 	for _, c := range calls {
-		if (endpoint == "" || c.Endpoint == endpoint) && (tok == "" || c.Token == tok) {
-			out.Calls = append(out.Calls, c)
+		if (endpoint == "" || c.Endpoint == endpoint) && (tok == "" || c.Token.Raw() == tok) {
+			out.Calls = append(out.Calls, NewCall(c))
 		}
 	}
 	return http.StatusOK, out, nil
@@ -243,16 +205,11 @@ func (admin) ReadJournal(r mockserver.AdminRequest) (int, any, error) {
 // SetJournal handles "PUT /admin/journal": {"size":N} keeps the latest N
 // calls from now on (0 none), dropping the oldest beyond N.
 func (a admin) SetJournal(r mockserver.AdminRequest) (int, any, error) {
-	var in struct {
-		Size *int `json:"size"`
-	}
-	if err := decode(r.Body, &in); err != nil {
+	n, err := fixtures.ParseJournalSize("body", r.Body)
+	if err != nil {
 		return 0, nil, err
 	}
-	if in.Size == nil || *in.Size < 0 {
-		return 0, nil, errors.New("size is required, the number of calls to keep (0 or more)")
-	}
-	if err := r.NS.SetJournalSize(*in.Size); err != nil {
+	if err := r.NS.SetJournalSize(n); err != nil {
 		return 0, nil, err
 	}
 	return a.ReadJournal(r)

@@ -181,10 +181,43 @@ type Created struct {
 	ClientID string `json:"client_id,omitempty"`
 }
 
-// Calls is the answer of GET /admin/calls: the journal's calls in
-// mockserver.Call's own JSON.
+// Calls is the answer of GET /admin/calls.
 type Calls struct {
-	Calls []mockserver.Call `json:"calls"`
+	Calls []Call `json:"calls"`
+}
+
+// Call is a journaled call as the admin API sends it: mockserver.Call's
+// JSON with the token raw (Call's own marshals it redacted), for the
+// test's own view of the journal.
+type Call struct {
+	Time          time.Time `json:"time"`
+	Namespace     string    `json:"namespace"`
+	Endpoint      string    `json:"endpoint"`
+	ClientID      string    `json:"client_id"`
+	AuthMethod    string    `json:"auth_method"`
+	Token         string    `json:"token"`
+	TokenTypeHint string    `json:"token_type_hint"`
+	Status        int       `json:"status"`
+	Active        bool      `json:"active"`
+	Fault         string    `json:"fault"`
+}
+
+// NewCall returns c in wire form.
+func NewCall(c mockserver.Call) Call {
+	return Call{
+		Time: c.Time, Namespace: c.Namespace, Endpoint: c.Endpoint, ClientID: c.ClientID,
+		AuthMethod: c.AuthMethod, Token: c.Token.Raw(), TokenTypeHint: c.TokenTypeHint,
+		Status: c.Status, Active: c.Active, Fault: c.Fault,
+	}
+}
+
+// Call returns the call w describes.
+func (w Call) Call() mockserver.Call {
+	return mockserver.Call{
+		Time: w.Time, Namespace: w.Namespace, Endpoint: w.Endpoint, ClientID: w.ClientID,
+		AuthMethod: w.AuthMethod, Token: mockserver.RedactedToken(w.Token), TokenTypeHint: w.TokenTypeHint,
+		Status: w.Status, Active: w.Active, Fault: w.Fault,
+	}
 }
 
 // Namespace is the answer of the /admin/namespaces/{name} routes.
