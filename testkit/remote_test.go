@@ -16,23 +16,9 @@ import (
 	"github.com/introspectmock/introspectmock/testkit"
 )
 
-// adminServer starts a mockserver of its own, seeded from the suite
-// fixtures, behind httptest.
-// mustServer returns a mockserver of suiteFixtures.
-func mustServer(t *testing.T) *mockserver.Server {
-	t.Helper()
-	set, err := fixtures.Load(time.Now(), suiteFixtures)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := mockserver.New(mockserver.WithFixtures(set))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ms
-}
-
-func adminServer(t *testing.T, opts ...mockserver.Option) *httptest.Server {
+// mustServer returns a mockserver of its own, seeded from the suite
+// fixtures.
+func mustServer(t *testing.T, opts ...mockserver.Option) *mockserver.Server {
 	t.Helper()
 	set, err := fixtures.Load(time.Now(), suiteFixtures)
 	if err != nil {
@@ -42,7 +28,13 @@ func adminServer(t *testing.T, opts ...mockserver.Option) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(adminapi.Handler(ms))
+	return ms
+}
+
+// adminServer serves mustServer with the admin API behind httptest.
+func adminServer(t *testing.T, opts ...mockserver.Option) *httptest.Server {
+	t.Helper()
+	ts := httptest.NewServer(adminapi.Handler(mustServer(t, opts...)))
 	t.Cleanup(ts.Close)
 	return ts
 }
@@ -276,15 +268,7 @@ func TestRemoteMatchesInProcess(t *testing.T) {
 // Over TLS, WithHTTPClient brings the trust; without it Connect fails.
 func TestConnectTLS(t *testing.T) {
 	t.Parallel()
-	set, err := fixtures.Load(time.Now(), suiteFixtures)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := mockserver.New(mockserver.WithFixtures(set))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(adminapi.Handler(ms))
+	ts := httptest.NewUnstartedServer(adminapi.Handler(mustServer(t)))
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake below
 	ts.StartTLS()
 	t.Cleanup(ts.Close)

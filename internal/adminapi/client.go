@@ -148,7 +148,7 @@ func (c *Client) Tokens() ([]mockserver.TokenInfo, error) {
 	}
 	infos := make([]mockserver.TokenInfo, 0, len(out.Tokens))
 	for _, w := range out.Tokens {
-		ti, err := w.TokenInfo()
+		ti, err := w.Decode()
 		if err != nil {
 			return nil, fmt.Errorf("GET /admin/tokens: %w", err)
 		}
@@ -165,7 +165,7 @@ func (c *Client) Lookup(token string) (mockserver.TokenInfo, error) {
 	if err := c.do(http.MethodGet, path, show, nil, &out); err != nil {
 		return mockserver.TokenInfo{}, err
 	}
-	return out.TokenInfo()
+	return out.Decode()
 }
 
 // Revoke revokes the token as Namespace.Revoke does.
@@ -244,7 +244,7 @@ func (c *Client) Calls() ([]mockserver.Call, error) {
 	}
 	calls := make([]mockserver.Call, len(out.Calls))
 	for i, w := range out.Calls {
-		calls[i] = w.Call()
+		calls[i] = w.Decode()
 	}
 	return calls, nil
 }

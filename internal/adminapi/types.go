@@ -190,34 +190,18 @@ type Calls struct {
 // JSON with the token raw (Call's own marshals it redacted), for the
 // test's own view of the journal.
 type Call struct {
-	Time          time.Time `json:"time"`
-	Namespace     string    `json:"namespace"`
-	Endpoint      string    `json:"endpoint"`
-	ClientID      string    `json:"client_id"`
-	AuthMethod    string    `json:"auth_method"`
-	Token         string    `json:"token"`
-	TokenTypeHint string    `json:"token_type_hint"`
-	Status        int       `json:"status"`
-	Active        bool      `json:"active"`
-	Fault         string    `json:"fault"`
+	mockserver.Call
+	Token string `json:"token"` // shadows Call.Token
 }
 
 // NewCall returns c in wire form.
-func NewCall(c mockserver.Call) Call {
-	return Call{
-		Time: c.Time, Namespace: c.Namespace, Endpoint: c.Endpoint, ClientID: c.ClientID,
-		AuthMethod: c.AuthMethod, Token: c.Token.Raw(), TokenTypeHint: c.TokenTypeHint,
-		Status: c.Status, Active: c.Active, Fault: c.Fault,
-	}
-}
+func NewCall(c mockserver.Call) Call { return Call{Call: c, Token: c.Token.Raw()} }
 
-// Call returns the call w describes.
-func (w Call) Call() mockserver.Call {
-	return mockserver.Call{
-		Time: w.Time, Namespace: w.Namespace, Endpoint: w.Endpoint, ClientID: w.ClientID,
-		AuthMethod: w.AuthMethod, Token: mockserver.RedactedToken(w.Token), TokenTypeHint: w.TokenTypeHint,
-		Status: w.Status, Active: w.Active, Fault: w.Fault,
-	}
+// Decode returns the call w describes.
+func (w Call) Decode() mockserver.Call {
+	c := w.Call
+	c.Token = mockserver.RedactedToken(w.Token)
+	return c
 }
 
 // Namespace is the answer of the /admin/namespaces/{name} routes.
@@ -277,9 +261,9 @@ func unixTime(t time.Time) *Time {
 	return &Time{Unix: t.Unix()}
 }
 
-// TokenInfo returns the token an answer describes. Its times must be
+// Decode returns the token an answer describes. Its times must be
 // absolute, as the server's are.
-func (wi TokenInfo) TokenInfo() (mockserver.TokenInfo, error) {
+func (wi TokenInfo) Decode() (mockserver.TokenInfo, error) {
 	w := wi.Token
 	w.Revoked = wi.Revoked
 	t := mockserver.Token{
@@ -303,7 +287,7 @@ func (wi TokenInfo) TokenInfo() (mockserver.TokenInfo, error) {
 		}
 	}
 	for i, s := range w.Script {
-		st, err := s.Step()
+		st, err := s.Decode()
 		if err != nil {
 			return mockserver.TokenInfo{}, fmt.Errorf("token %s: script[%d]: %w", mockserver.Redact(w.Token), i, err)
 		}
@@ -332,8 +316,8 @@ func NewStep(s mockserver.Step) Step {
 	return w
 }
 
-// Step returns the step w describes, as the server reads it.
-func (w Step) Step() (mockserver.Step, error) {
+// Decode returns the step w describes, as the server reads it.
+func (w Step) Decode() (mockserver.Step, error) {
 	b, err := json.Marshal(Script{Script: []Step{w}})
 	if err != nil {
 		return mockserver.Step{}, err
