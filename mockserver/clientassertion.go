@@ -69,6 +69,9 @@ func newClientJWT(fc *fixtures.Client) (*clientJWT, error) {
 			if key.N == nil || key.N.BitLen() < 2048 {
 				return nil, fmt.Errorf("jwks[%d]: RSA key smaller than 2048 bits", i)
 			}
+			if key.N.BitLen() > jose.MaxRSAModulusBits { // as the fixture parser, on go-jose, refuses
+				return nil, fmt.Errorf("jwks[%d]: RSA key larger than %d bits", i, jose.MaxRSAModulusBits)
+			}
 		case *ecdsa.PublicKey:
 			if key.Curve != elliptic.P256() {
 				return nil, fmt.Errorf("jwks[%d]: EC key not on P-256", i)

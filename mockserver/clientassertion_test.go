@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"maps"
+	"math/big"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -407,6 +408,8 @@ func TestClientKeysInvalid(t *testing.T) {
 		want string
 	}{
 		{"small RSA key", fixtures.Client{ClientID: "c", JWKS: []fixtures.JWK{{Key: &small.PublicKey}}}, "smaller than 2048 bits"},
+		{"huge RSA key", fixtures.Client{ClientID: "c", JWKS: []fixtures.JWK{{Key: &rsa.PublicKey{N: new(big.Int).Lsh(big.NewInt(1), 4103), E: 65537}}}},
+			"larger than 4096 bits"},
 		{"P-384", fixtures.Client{ClientID: "c", JWKS: []fixtures.JWK{{Key: &p384.PublicKey}}}, "not on P-256"},
 		{"private key", fixtures.Client{ClientID: "c", JWKS: []fixtures.JWK{{Key: clientRSAKey()}}}, "want *rsa.PublicKey or *ecdsa.PublicKey"},
 		{"private_key_jwt without keys", fixtures.Client{ClientID: "c", AuthMethods: []string{fixtures.AuthPrivateKeyJWT}}, "needs a signature key"},

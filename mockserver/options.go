@@ -23,6 +23,7 @@ type config struct {
 	maxTokens     int
 	maxTotal      int  // WithMaxTotalTokens
 	jwtDisabled   bool // WithJWTIntrospection(false)
+	loginPage     bool // WithLoginPage
 }
 
 // Defaults of the limits.
@@ -119,7 +120,7 @@ func WithAdminHosts(hosts ...string) Option {
 	return func(c *config) error {
 		for _, h := range hosts {
 			if h = strings.TrimSpace(h); h == "" || strings.ContainsAny(h, "/ ") {
-				return fmt.Errorf("mockserver: WithAdminHosts: invalid host name %q", h)
+				return fmt.Errorf("WithAdminHosts: invalid host name %q", h)
 			}
 			c.adminHosts = append(c.adminHosts, h)
 		}
@@ -179,7 +180,7 @@ func WithMaxTokens(n int) Option {
 func WithMaxTotalTokens(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
-			return fmt.Errorf("mockserver: WithMaxTotalTokens: limit %d is not positive", n)
+			return fmt.Errorf("WithMaxTotalTokens: limit %d is not positive", n)
 		}
 		c.maxTotal = n
 		return nil

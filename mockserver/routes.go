@@ -116,10 +116,19 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if r.Method == http.MethodPost && r.URL.Path == "/introspect" {
-		s.introspect.ServeHTTP(w, r)
+		s.serveIntrospect(s.def, w, r)
 		return
 	}
 	rt.mux.ServeHTTP(w, r)
+}
+
+// serveIntrospect serves POST /introspect for ns: serveCall around
+// handleIntrospect, written out so that the call, with no function value
+// in between, stays on the stack. router.ServeHTTP calls it directly.
+func (s *Server) serveIntrospect(ns *Namespace, w http.ResponseWriter, r *http.Request) {
+	c := call{time: ns.clock.Now(), endpoint: EndpointIntrospect, authMethod: authNone}
+	s.handleIntrospect(ns, w, r, &c)
+	s.record(r.Context(), ns, &c)
 }
 
 // newRouter declares every route; admin nil leaves the admin API off.
@@ -153,8 +162,9 @@ func (s *Server) declareEndpoint(r *mux.Router, path string, methods []string, w
 }
 
 var (
-	post = []string{http.MethodPost}
-	get  = []string{http.MethodGet, http.MethodHead}
+	post    = []string{http.MethodPost}
+	get     = []string{http.MethodGet, http.MethodHead}
+	getPost = []string{http.MethodGet, http.MethodHead, http.MethodPost}
 )
 
 // publicRoutes declares the protocol endpoints under prefix (SPEC IQ-1,
@@ -164,9 +174,14 @@ func (s *Server) publicRoutes(r *mux.Router, prefix string, makes bool) {
 		s.declareEndpoint(r, prefix+path, methods, func(h handlerFunc) http.Handler { return s.endpoint(name, makes, h) }, h)
 	}
 	meta := func(h handlerFunc) http.Handler { return s.metadataEndpoint(makes, h) }
-	pub("/introspect", EndpointIntrospect, post, s.handleIntrospect) // ServeHTTP calls it directly at the root
+	pub("/introspect", EndpointIntrospect, post, s.handleIntrospect) // router.ServeHTTP calls serveIntrospect at the root
 	pub("/revoke", EndpointRevoke, post, s.handleRevoke)
 	pub("/token", EndpointToken, post, s.handleToken)
+	// The authorization code flow and OpenID Connect (authorize.go,
+	// userinfo.go, logout.go).
+	pub("/authorize", EndpointAuthorize, getPost, s.handleAuthorize)
+	pub("/userinfo", EndpointUserinfo, getPost, s.handleUserinfo)
+	pub("/logout", EndpointLogout, getPost, s.handleLogout)
 
 	// RFC 8414 §3 and OIDC Discovery §4, plus the RFC 8414 §3.1 placement
 	// for an issuer with a path; the issuer-path placement

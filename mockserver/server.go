@@ -24,12 +24,10 @@ type Server struct {
 	// the cost of New.
 	public     *router
 	publicOnce sync.Once
-	// introspect is the POST /introspect route's handler, which the router
-	// calls without mux at the root (the hot path).
-	introspect http.Handler
 	def        *Namespace   // the default namespace, at "/"
-	bufs       sync.Pool    // *bytes.Buffer for request bodies
+	bufs       sync.Pool    // *formBuffer for request bodies
 	hdr        headerValues // shared header values, never modified
+	lengths    lengthCache  // Content-Length values
 
 	// seed is the fixture set namespaces are made and reset from.
 	seed atomic.Pointer[fixtures.Set]
@@ -86,7 +84,6 @@ func New(opts ...Option) (*Server, error) {
 	if err := s.def.load(cfg.set); err != nil {
 		return nil, err
 	}
-	s.introspect = s.endpoint(EndpointIntrospect, false, s.handleIntrospect) // no {ns}: the default namespace
 	return s, nil
 }
 

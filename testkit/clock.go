@@ -14,9 +14,7 @@ type Clock struct {
 
 // Now returns the server's current time.
 func (c *Clock) Now() time.Time {
-	if c.s.tb != nil {
-		c.s.tb.Helper()
-	}
+	c.s.rep.Helper()
 	st, err := c.s.be.ReadClock()
 	if err != nil {
 		c.s.fatalf("testkit: Clock.Now: %v", err)
@@ -26,9 +24,7 @@ func (c *Clock) Now() time.Time {
 
 // Frozen reports whether the clock is stopped.
 func (c *Clock) Frozen() bool {
-	if c.s.tb != nil {
-		c.s.tb.Helper()
-	}
+	c.s.rep.Helper()
 	st, err := c.s.be.ReadClock()
 	if err != nil {
 		c.s.fatalf("testkit: Clock.Frozen: %v", err)
@@ -39,11 +35,9 @@ func (c *Clock) Frozen() bool {
 // Freeze stops the clock at the current instant; it stays there until
 // Advance, Set or Resume. Freezing a frozen clock does nothing.
 func (c *Clock) Freeze() error {
-	if c.s.tb != nil {
-		c.s.tb.Helper()
-	}
+	c.s.rep.Helper()
 	if err := c.s.be.FreezeClock(); err != nil {
-		return c.s.fail("testkit: Clock.Freeze: %v", err)
+		return c.s.fail("testkit: Clock.Freeze: %w", err)
 	}
 	return nil
 }
@@ -51,11 +45,9 @@ func (c *Clock) Freeze() error {
 // Resume lets a frozen clock run again, in real time from the instant it
 // shows now.
 func (c *Clock) Resume() error {
-	if c.s.tb != nil {
-		c.s.tb.Helper()
-	}
+	c.s.rep.Helper()
 	if err := c.s.be.ResumeClock(); err != nil {
-		return c.s.fail("testkit: Clock.Resume: %v", err)
+		return c.s.fail("testkit: Clock.Resume: %w", err)
 	}
 	return nil
 }
@@ -63,11 +55,9 @@ func (c *Clock) Resume() error {
 // Advance moves the clock by d, frozen or running; a frozen clock stays
 // frozen. A negative d moves it back.
 func (c *Clock) Advance(d time.Duration) error {
-	if c.s.tb != nil {
-		c.s.tb.Helper()
-	}
+	c.s.rep.Helper()
 	if err := c.s.be.AdvanceClock(d); err != nil {
-		return c.s.fail("testkit: Clock.Advance(%v): %v", d, err)
+		return c.s.fail("testkit: Clock.Advance(%v): %w", d, err)
 	}
 	return nil
 }
@@ -75,11 +65,9 @@ func (c *Clock) Advance(d time.Duration) error {
 // Set moves the clock to t, forward or back. A frozen clock stays frozen at
 // t; a running one runs on from t.
 func (c *Clock) Set(t time.Time) error {
-	if c.s.tb != nil {
-		c.s.tb.Helper()
-	}
+	c.s.rep.Helper()
 	if err := c.s.be.SetClock(t); err != nil {
-		return c.s.fail("testkit: Clock.Set(%s): %v", t.Format(time.RFC3339Nano), err)
+		return c.s.fail("testkit: Clock.Set(%s): %w", t.Format(time.RFC3339Nano), err)
 	}
 	return nil
 }

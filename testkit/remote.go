@@ -77,8 +77,9 @@ func WithCloser(f func() error) RemoteOption {
 }
 
 // WithTB makes the Server report failures of its helpers through tb.Fatalf,
-// as Start does, instead of panicking. It does not register a cleanup.
-// Default: panic.
+// as Start does, besides returning them. It does not register a cleanup.
+// Default: mutators only return their errors; reads without an error
+// result panic.
 func WithTB(tb testing.TB) RemoteOption {
 	return func(o *remoteOptions) error {
 		o.tb = tb
@@ -105,7 +106,7 @@ func Connect(baseURL string, opts ...RemoteOption) (*Server, error) {
 			optErr = err
 		}
 	}
-	s := &Server{tb: o.tb}
+	s := newServer(&core{}, o.tb)
 	s.closers = append(s.closers, o.closers...)
 	if optErr != nil {
 		return s, fmt.Errorf("testkit: connect: %w", optErr)
@@ -121,7 +122,6 @@ func Connect(baseURL string, opts ...RemoteOption) (*Server, error) {
 	}
 	ac := adminapi.NewClient(base, client, o.adminToken)
 	s.be, s.base, s.client = ac, base, client
-	s.clock = &Clock{s: s}
 	s.fetchIss = func() (string, error) { return discoverIssuer(client, base) }
 
 	if _, err := ac.ReadClock(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,17 +33,22 @@ const DefaultClientID = "testkit-rs"
 // Errors: every method that changes the server (AddToken, Revoke, Script,
 // FailNext, Reset, …) returns an error, matched with errors.Is against
 // mockserver.ErrNotFound (an unknown token) and mockserver.ErrExists, for
-// in-process and remote servers alike. A Server from Start (or Connect with
-// WithTB) also reports it through its testing.TB with Fatalf, which must
-// then be called from the test's goroutine, so a test may ignore the
-// result; a Server from New or Connect only returns it. Nothing panics on
-// bad input. Reads without an error result (Calls, Issuer, Clock().Now)
-// fail the same way when a remote server cannot be reached, and panic
-// without a TB.
+// in-process and remote servers alike; nothing panics on bad input. A
+// Server with a test (from Start, Connect with WithTB, or With) also
+// reports the error to that test with Fatalf, which must be called from
+// the test's own goroutine, so such a test may drop the result. Reads
+// without an error result (Calls, Issuer, Clock().Now) report to the test
+// the same way when a remote server cannot be reached, and panic on a
+// Server without one (New, Connect without WithTB).
 type Server struct {
+	*core          // the server itself, shared by every view (With)
+	rep   reporter // where helpers report failures; never nil
+	clock *Clock   // reports through rep
+}
+
+// core is what every view of one server shares.
+type core struct {
 	be     backend
-	clock  *Clock
-	tb     testing.TB // nil: fail by panicking
 	ts     *httptest.Server
 	base   string // no trailing slash
 	id     string
@@ -58,30 +64,96 @@ type Server struct {
 	// registered); nil for none.
 	afterReset func() error
 
+	ownMu    sync.Mutex        // guards ownCalls
+	ownCalls []mockserver.Call // journaled calls testkit made on its own, left out of Calls
+
 	closeOnce sync.Once
 	closeErr  error
 	closers   []func() error // run in order by Close
 }
 
+// reporter is where a Server's helpers report failures: a testing.TB, or
+// panicking for a Server without one.
+type reporter interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// panicking is the reporter of a Server without a test: failures are bugs
+// in the test, so they panic.
+type panicking struct{}
+
+func (panicking) Helper() {}
+
+func (panicking) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+
+// newServer returns the first view of c, reporting to rep (nil: panic).
+func newServer(c *core, rep reporter) *Server {
+	if rep == nil {
+		rep = panicking{}
+	}
+	s := &Server{core: c, rep: rep}
+	s.clock = &Clock{s: s}
+	return s
+}
+
+// With returns a view of the server whose helpers report their failures to
+// tb instead of the Server's own test: for a server shared by subtests
+// (t.Run), above all parallel ones, or started in TestMain. The view is
+// the same server — same tokens, clock, journal and Close — only the
+// reporting differs:
+//
+//	as := testkit.Start(t)
+//	t.Run("revoked", func(t *testing.T) {
+//		t.Parallel()
+//		as := as.With(t) // failures end this subtest, not the parent
+//		tok, _ := as.AddToken(mockserver.Token{}) // an error ends this subtest
+//		as.Revoke(tok)
+//	})
+//
+// With(nil) returns a view without a test, like a Server from New: its
+// mutators only return their errors.
+func (s *Server) With(tb testing.TB) *Server {
+	if tb == nil {
+		return newServer(s.core, nil)
+	}
+	return newServer(s.core, tb)
+}
+
 // Start starts an in-process server on httptest.NewServer (or NewTLSServer
 // with WithTLS) and registers tb.Cleanup to close it. Failures, including a
-// bad fixture, end the test with tb.Fatalf. Helpers of the returned Server
-// that have no t parameter report through tb.
+// bad fixture, end the test with tb.Fatalf. By default the server logs
+// every request it serves to tb's log (tokens and secrets never appear),
+// so a failing test shows what the server saw; see WithLogger.
+//
+// Helpers of the returned Server that have no t parameter report to tb
+// with Fatalf, so call them from tb's goroutine only. A subtest that uses
+// a server its parent started must go through a view bound to itself,
+// as.With(t): failing the parent from a subtest's goroutine is an error
+// the testing package reports, and a panic when the subtest is parallel.
 func Start(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
-	s, err := New(opts...)
+	s, err := start(tb, opts)
 	tb.Cleanup(func() { s.Close() }) // before the check: Close is nil-safe
 	if err != nil {
 		tb.Fatalf("%v", err) // "testkit: …"
 	}
-	s.tb = tb
-	return s
+	return s.With(tb)
 }
 
 // New starts an in-process server like Start, without a testing.TB: for a
-// server shared from TestMain. The caller must call Close. Helpers of the
-// returned Server that have no t parameter panic on failure.
+// server shared from TestMain. The caller must call Close. Mutators of the
+// returned Server return their errors (reads without an error result
+// panic on failure); each test that uses it should take as.With(t), whose
+// helpers also fail that test. New
+// logs nowhere unless WithLogger says where.
 func New(opts ...Option) (*Server, error) {
+	return start(nil, opts)
+}
+
+// start starts an in-process server; tb, when not nil, is the test whose
+// log gets the server's log by default.
+func start(tb testing.TB, opts []Option) (*Server, error) {
 	var o options
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
@@ -116,6 +188,15 @@ func New(opts ...Option) (*Server, error) {
 	if o.journalSize > 0 {
 		msOpts = append(msOpts, mockserver.WithJournalSize(o.journalSize))
 	}
+	stopLog := func() {}
+	switch {
+	case o.loggerSet:
+		msOpts = append(msOpts, mockserver.WithLogger(o.logger))
+	case tb != nil:
+		var l *slog.Logger
+		l, stopLog = newTestLog(tb)
+		msOpts = append(msOpts, mockserver.WithLogger(l))
+	}
 	ms, err := mockserver.New(msOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("testkit: %w", err)
@@ -123,7 +204,7 @@ func New(opts ...Option) (*Server, error) {
 	ns := ms.Default()
 	if !o.clockStart.IsZero() {
 		ns.Clock().Freeze()
-		ns.Clock().Set(o.clockStart) // a time WithClock checked
+		ns.Clock().Set(o.clockStart)
 	}
 
 	ts := httptest.NewUnstartedServer(adminapi.Handler(ms))
@@ -140,7 +221,7 @@ func New(opts ...Option) (*Server, error) {
 	if issuer == "" {
 		issuer = ts.URL
 	}
-	s := &Server{
+	s := newServer(&core{
 		be:     ns,
 		ts:     ts,
 		base:   ts.URL,
@@ -148,14 +229,14 @@ func New(opts ...Option) (*Server, error) {
 		secret: secret,
 		client: ts.Client(),
 		issuer: issuer,
-	}
+	}, nil)
 	s.issuerOnce.Do(func() {}) // issuer known
-	s.clock = &Clock{s: s}
 	s.closers = append(s.closers, func() error {
 		// Cut open connections first so a scripted delay cannot hold
 		// Close up; then wait for the handlers to return.
 		ts.CloseClientConnections()
 		ts.Close()
+		stopLog() // no handler runs any more; the test may end
 		return nil
 	})
 	return s, nil
@@ -217,12 +298,15 @@ func (s *Server) URL() string { return s.base }
 
 // Issuer returns the issuer the server reports: WithIssuer's, else the
 // fixtures', else URL. For a remote server it is read once from the
-// discovery document (which the journal records as a discovery call).
+// discovery document; Calls leaves that request out.
 func (s *Server) Issuer() string {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
-	s.issuerOnce.Do(func() { s.issuer, s.issuerErr = s.fetchIss() })
+	s.rep.Helper()
+	s.issuerOnce.Do(func() {
+		s.issuer, s.issuerErr = s.fetchIss()
+		if s.issuerErr == nil {
+			s.issuerErr = s.noteOwnCall(mockserver.EndpointDiscovery)
+		}
+	})
 	if s.issuerErr != nil {
 		s.fatalf("testkit: issuer: %v", s.issuerErr)
 	}
@@ -261,9 +345,7 @@ func (s *Server) Client() *http.Client { return s.client }
 // (mockserver.ErrExists) or an invalid one (a claim shadowing a member, exp
 // not after iat, a script step without a trigger) is an error.
 func (s *Server) AddToken(t mockserver.Token) (string, error) {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	tok, err := s.be.AddToken(t)
 	if err != nil {
 		return "", s.fail("testkit: AddToken: %w", redactErr(err, t.Token))
@@ -275,35 +357,31 @@ func (s *Server) AddToken(t mockserver.Token) (string, error) {
 // introspection answers {"active":false}. An unknown token is
 // mockserver.ErrNotFound.
 func (s *Server) Revoke(token string) error {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	return s.tokenOp("Revoke", token, s.be.Revoke)
 }
 
 // Expire sets token's exp to the server clock's now, so it is inactive from
 // now on. An unknown token is mockserver.ErrNotFound.
 func (s *Server) Expire(token string) error {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	return s.tokenOp("Expire", token, s.be.Expire)
 }
 
 // Remove deletes token from the store: it becomes unknown (inactive). An
 // unknown token is mockserver.ErrNotFound.
 func (s *Server) Remove(token string) error {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	return s.tokenOp("Remove", token, s.be.Remove)
 }
 
 func (s *Server) tokenOp(op, token string, f func(string) error) error {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	if err := f(token); err != nil {
+		if errors.Is(err, mockserver.ErrNotFound) {
+			// Said once, whichever backend said it how.
+			err = &described{msg: "no such token", err: err}
+		}
 		return s.fail("testkit: %s(%q): %w", op, redact(token), redactErr(err, token))
 	}
 	return nil
@@ -313,9 +391,7 @@ func (s *Server) tokenOp(op, token string, f func(string) error) error {
 // against the clock now) and clears scripts, faults, the stub and the
 // journal. The clock is left as it is.
 func (s *Server) Reset() error {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	if err := s.be.Reset(); err != nil {
 		return s.fail("testkit: Reset: %w", err)
 	}
@@ -324,6 +400,7 @@ func (s *Server) Reset() error {
 			return s.fail("testkit: Reset: %w", err)
 		}
 	}
+	s.forgetOwnCalls()
 	return nil
 }
 
@@ -337,9 +414,7 @@ func (s *Server) Clock() *Clock { return s.clock }
 // After). An unknown token (mockserver.ErrNotFound) or a bad step is an
 // error.
 func (s *Server) Script(token string, steps ...mockserver.Step) error {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	if err := s.be.SetScript(token, steps); err != nil {
 		return s.fail("testkit: Script(%q): %w", redact(token), redactErr(err, token))
 	}
@@ -352,9 +427,7 @@ func (s *Server) Script(token string, steps ...mockserver.Step) error {
 // fixtures would refuse (a Drop with a Status, say) is an error. It is
 // FailNextAt(mockserver.EndpointIntrospect, n, f).
 func (s *Server) FailNext(n int, f mockserver.Fault) error {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	if err := s.be.FailNextAt(mockserver.EndpointIntrospect, n, f); err != nil {
 		return s.fail("testkit: FailNext: %w", err)
 	}
@@ -369,9 +442,7 @@ func (s *Server) FailNext(n int, f mockserver.Fault) error {
 // Delay, which only slows the call. Malformed is for introspection only;
 // an unknown endpoint or a fault the fixtures would refuse is an error.
 func (s *Server) FailNextAt(endpoint string, n int, f mockserver.Fault) error {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	if err := s.be.FailNextAt(endpoint, n, f); err != nil {
 		return s.fail("testkit: FailNextAt(%q): %w", endpoint, err)
 	}
@@ -383,9 +454,7 @@ func (s *Server) FailNextAt(endpoint string, n int, f mockserver.Fault) error {
 // on the server's goroutines, concurrently. Only an in-process server can
 // run a Go function: on a remote one Stub is an error.
 func (s *Server) Stub(f mockserver.Stub) error {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	if err := s.be.SetStub(f); err != nil {
 		return s.fail("testkit: Stub: %w", err)
 	}
@@ -395,14 +464,17 @@ func (s *Server) Stub(f mockserver.Stub) error {
 // Calls returns the journal, oldest first: every request to the protocol
 // endpoints (introspect, revoke, token, discovery, jwks) with its time on
 // the server clock, caller, auth method, token, hint, status, answer and
-// injected fault, as many as the journal keeps. Admin API calls, testkit's
-// own included, are not in it, so both kinds of Server show the same
-// journal.
-func (s *Server) Calls() []mockserver.Call {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
-	calls, err := s.be.Calls()
+// injected fault, as many as the journal keeps. With a filter, only the
+// calls it matches; with several, the calls that match any of them.
+//
+// The journal holds the calls of the service under test (and of the
+// test's own Introspect and RevokeAsCaller): admin API calls are not
+// journaled, and the requests testkit makes on its own (the discovery GET
+// behind Issuer on a remote server) are left out, so both kinds of Server
+// show the same journal.
+func (s *Server) Calls(filter ...CallFilter) []mockserver.Call {
+	s.rep.Helper()
+	calls, err := s.journal(filter)
 	if err != nil {
 		s.fatalf("testkit: Calls: %v", err)
 	}
@@ -411,12 +483,11 @@ func (s *Server) Calls() []mockserver.Call {
 
 // ClearCalls empties the journal.
 func (s *Server) ClearCalls() error {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	if err := s.be.ClearCalls(); err != nil {
 		return s.fail("testkit: ClearCalls: %w", err)
 	}
+	s.forgetOwnCalls()
 	return nil
 }
 
@@ -426,18 +497,12 @@ func (s *Server) ClearCalls() error {
 //	introspections of "abcd…" = 3; want 2
 func (s *Server) AssertIntrospected(t testing.TB, token string, n int) {
 	t.Helper()
-	calls, err := s.be.Calls()
+	calls, err := s.journal([]CallFilter{{Endpoint: mockserver.EndpointIntrospect, Token: token}})
 	if err != nil {
 		t.Fatalf("testkit: AssertIntrospected: %v", err)
 	}
-	got := 0
-	for _, c := range calls {
-		if c.Endpoint == mockserver.EndpointIntrospect && c.Token.Raw() == token {
-			got++
-		}
-	}
-	if got != n {
-		t.Errorf("introspections of %q = %d; want %d", redact(token), got, n)
+	if len(calls) != n {
+		t.Errorf("introspections of %q = %d; want %d", redact(token), len(calls), n)
 	}
 }
 
@@ -447,14 +512,14 @@ func (s *Server) AssertIntrospected(t testing.TB, token string, n int) {
 //	introspections of "abcd…" after 2030-01-01T10:00:00Z = 2 (last at 2030-01-01T11:00:00Z); want 0
 func (s *Server) AssertNotIntrospectedAfter(t testing.TB, token string, after time.Time) {
 	t.Helper()
-	calls, err := s.be.Calls()
+	calls, err := s.journal([]CallFilter{{Endpoint: mockserver.EndpointIntrospect, Token: token}})
 	if err != nil {
 		t.Fatalf("testkit: AssertNotIntrospectedAfter: %v", err)
 	}
 	got := 0
 	var last time.Time
 	for _, c := range calls {
-		if c.Endpoint == mockserver.EndpointIntrospect && c.Token.Raw() == token && c.Time.After(after) {
+		if c.Time.After(after) {
 			got++
 			last = c.Time
 		}
@@ -466,27 +531,22 @@ func (s *Server) AssertNotIntrospectedAfter(t testing.TB, token string, after ti
 }
 
 // fail returns the error of a mutator's failure, fmt.Errorf(format,
-// args...), after reporting it through tb.Fatalf when the Server has a
-// tb (Start, Connect with WithTB): such a test stops there.
+// args...), after reporting it to the Server's test, if it has one, with
+// Fatalf: such a test stops there.
 func (s *Server) fail(format string, args ...any) error {
+	s.rep.Helper()
 	err := fmt.Errorf(format, args...)
-	if s.tb != nil {
-		s.tb.Helper()
-		s.tb.Fatalf("%v", err)
+	if _, ok := s.rep.(panicking); !ok {
+		s.rep.Fatalf("%v", err)
 	}
 	return err
 }
 
-// fatalf reports the failure of a method without an error result (a read
-// of a remote server gone): through tb.Fatalf, or by panicking without a
-// tb.
+// fatalf reports the failure of a read without an error result: to the
+// Server's test, or by panicking on a Server without one.
 func (s *Server) fatalf(format string, args ...any) {
-	if s.tb != nil {
-		s.tb.Helper()
-		s.tb.Fatalf(format, args...)
-		return
-	}
-	panic(fmt.Sprintf(format, args...))
+	s.rep.Helper()
+	s.rep.Fatalf(format, args...)
 }
 
 // redactIn returns err's message with token redacted.
@@ -503,16 +563,17 @@ func redactErr(err error, token string) error {
 	if token == "" || !strings.Contains(err.Error(), token) {
 		return err
 	}
-	return &redacted{msg: redactIn(err, token), err: err}
+	return &described{msg: redactIn(err, token), err: err}
 }
 
-type redacted struct {
+// described is err with another message.
+type described struct {
 	msg string
 	err error
 }
 
-func (e *redacted) Error() string { return e.msg }
-func (e *redacted) Unwrap() error { return e.err }
+func (e *described) Error() string { return e.msg }
+func (e *described) Unwrap() error { return e.err }
 
 // redact shows a token's first 4 characters and "…", or only "…" when it
 // is shorter than 8, as mockserver.Call.String does.
