@@ -39,6 +39,7 @@ type serveConfig struct {
 	adminToken  string // --admin-token: bearer token the admin API requires; "" for none
 	journalSize *int   // --journal-size: calls kept per namespace; nil: mockserver's default
 	jwt         bool   // --jwt-introspection: RFC 9701 JWT answers on Accept
+	loginPage   bool   // --login-page: the login page for every client
 	// --max-namespaces, --max-tokens: the store limits; nil: mockserver's defaults.
 	maxNamespaces, maxTokens *int
 }
@@ -70,6 +71,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate `file` (with --tls-key) instead of a self-signed one")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key `file` for --tls-cert")
 	fs.BoolVar(&cfg.admin, "admin", true, "serve the admin API under /admin and /ns/{name}/admin (tokens, clock, scripts, faults, journal)")
+	fs.BoolVar(&cfg.loginPage, "login-page", false, "show the login page at /authorize for every client (default: only clients with login_page: true; the others log the user in at once)")
 	fs.BoolVar(&cfg.jwt, "jwt-introspection", true, "answer introspection with a signed JWT (RFC 9701) when Accept asks for application/token-introspection+jwt")
 	fs.StringVar(&cfg.adminToken, "admin-token", "", "bearer `token` the admin API requires (Authorization: Bearer ...); default: none")
 	intFlag(fs, &cfg.journalSize, "journal-size", 0,

@@ -73,7 +73,8 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 	if cfg.issuer != "" {
 		opts = append(opts, mockserver.WithIssuer(cfg.issuer))
 	}
-	opts = append(opts, mockserver.WithAdminToken(cfg.adminToken), mockserver.WithJWTIntrospection(cfg.jwt))
+	opts = append(opts, mockserver.WithAdminToken(cfg.adminToken), mockserver.WithJWTIntrospection(cfg.jwt),
+		mockserver.WithLoginPage(cfg.loginPage))
 	if cfg.journalSize != nil {
 		opts = append(opts, mockserver.WithJournalSize(*cfg.journalSize))
 	}
