@@ -145,7 +145,7 @@ func TestAdminAPI(t *testing.T) {
 
 	calls := adminStep{"calls filtered", "GET", "/admin/calls?endpoint=introspect&token=active-token", "", 200,
 		`{"calls":[{"time":"2030-01-02T03:04:05.5Z","namespace":"","endpoint":"introspect","client_id":"rs","auth_method":"basic",` +
-			`"token":"active-token","token_type_hint":"","status":503,"active":false,"fault":"status 503"}]}`}.check(t, ts)
+			`"token_type_hint":"","status":503,"active":false,"fault":"status 503","token":"active-token"}]}`}.check(t, ts)
 	_ = calls
 	var all struct{ Calls []mockserver.Call }
 	if err := json.Unmarshal([]byte(admin(t, ts, "GET", "/admin/calls", "").body), &all); err != nil || len(all.Calls) != 8 {

@@ -210,7 +210,7 @@ func TestAdminFaultsEndpoint(t *testing.T) {
 	if got := asRS(t, ts, "/introspect", "active-token"); !strings.HasPrefix(got.body, `{"active":true`) {
 		t.Errorf("RV-7/token after the faulted revoke: %s; want active", got.body)
 	}
-	adminStep{"journal shows it", "GET", "/admin/calls?endpoint=revoke", "", 200, `~"status":503,"active":false,"fault":"status 503"}`}.check(t, ts)
+	adminStep{"journal shows it", "GET", "/admin/calls?endpoint=revoke", "", 200, `~"status":503,"active":false,"fault":"status 503","token":"active-token"}`}.check(t, ts)
 
 	adminStep{"default endpoint is introspect", "POST", "/admin/faults", `{"respond":{"status":500}}`, 204, ""}.check(t, ts)
 	if got := revoke("minimal-token"); got.status != 200 {

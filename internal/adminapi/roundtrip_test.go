@@ -42,6 +42,7 @@ func script() []mockserver.Step {
 		{When: mockserver.AfterCalls(2), State: mockserver.StateRevoked},
 		{When: mockserver.After(10 * time.Minute), Respond: &mockserver.Fault{Drop: true}},
 		{When: mockserver.Always(), Respond: &mockserver.Fault{Malformed: fixtures.MalformedHTML}},
+		{When: mockserver.OnCall(9), Respond: &mockserver.Fault{Status: 400, Error: "invalid_grant"}},
 	}
 }
 

@@ -116,6 +116,7 @@ type Fault struct {
 	Delay      string `json:"delay,omitempty"`
 	Drop       bool   `json:"drop,omitempty"`
 	Malformed  string `json:"malformed,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 // OAuthClient is a caller of the endpoints in fixture format (a fixture
@@ -331,7 +332,7 @@ func (w Step) Decode() (mockserver.Step, error) {
 
 // NewFault returns f in wire form.
 func NewFault(f mockserver.Fault) Fault {
-	w := Fault{Status: f.Status, Drop: f.Drop, Malformed: f.Malformed}
+	w := Fault{Status: f.Status, Drop: f.Drop, Malformed: f.Malformed, Error: f.Error}
 	if f.RetryAfter != 0 {
 		w.RetryAfter = f.RetryAfter.String()
 	}
