@@ -543,20 +543,40 @@ func quote(s string) string {
 	return "'" + s + "'"
 }
 
-// listCalls handles "GET /admin/calls[?endpoint=…&token=…]".
+// listCalls handles "GET /admin/calls[?endpoint=…&token=…]". Tokens go
+// out raw: the admin API is the test's own view of the journal.
 func (a *adminReq) listCalls() {
 	q := a.r.URL.Query()
 	endpoint, tok := q.Get("endpoint"), q.Get("token")
 	calls := a.ns.Calls()
 	out := struct {
-		Calls []Call `json:"calls"`
-	}{make([]Call, 0, len(calls))}
+		Calls []callJSON `json:"calls"`
+	}{make([]callJSON, 0, len(calls))}
 	for _, c := range calls {
-		if (endpoint == "" || c.Endpoint == endpoint) && (tok == "" || c.Token == tok) {
-			out.Calls = append(out.Calls, c)
+		if (endpoint == "" || c.Endpoint == endpoint) && (tok == "" || c.Token.Raw() == tok) {
+			out.Calls = append(out.Calls, callJSON{
+				Time: c.Time, Namespace: c.Namespace, Endpoint: c.Endpoint, ClientID: c.ClientID,
+				AuthMethod: c.AuthMethod, Token: c.Token.Raw(), TokenTypeHint: c.TokenTypeHint,
+				Status: c.Status, Active: c.Active, Fault: c.Fault,
+			})
 		}
 	}
 	a.writeJSON(http.StatusOK, out)
+}
+
+// callJSON is a Call as the admin API sends it: Call's JSON with the token
+// raw (Call's own marshals it redacted). It decodes back into a Call.
+type callJSON struct {
+	Time          time.Time `json:"time"`
+	Namespace     string    `json:"namespace"`
+	Endpoint      string    `json:"endpoint"`
+	ClientID      string    `json:"client_id"`
+	AuthMethod    string    `json:"auth_method"`
+	Token         string    `json:"token"`
+	TokenTypeHint string    `json:"token_type_hint"`
+	Status        int       `json:"status"`
+	Active        bool      `json:"active"`
+	Fault         string    `json:"fault"`
 }
 
 // journalJSON describes a namespace's journal: how many calls it keeps at

@@ -78,7 +78,7 @@ func (s *Server) record(ctx context.Context, ns *Namespace, c *call) {
 			Endpoint:      c.endpoint,
 			ClientID:      clip(c.clientID, maxJournalField),
 			AuthMethod:    string(c.authMethod),
-			Token:         clip(c.token, maxJournalToken),
+			Token:         RedactedToken(clip(c.token, maxJournalToken)),
 			TokenTypeHint: clip(c.hint, maxJournalField),
 			Status:        c.status,
 			Active:        c.active,

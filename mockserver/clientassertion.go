@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/introspectmock/introspectmock/fixtures"
 )
 
@@ -66,6 +68,9 @@ func newClientJWT(fc *fixtures.Client) (*clientJWT, error) {
 		case *rsa.PublicKey:
 			if key.N == nil || key.N.BitLen() < 2048 {
 				return nil, fmt.Errorf("jwks[%d]: RSA key smaller than 2048 bits", i)
+			}
+			if key.N.BitLen() > jose.MaxRSAModulusBits { // as the fixture parser, on go-jose, refuses
+				return nil, fmt.Errorf("jwks[%d]: RSA key larger than %d bits", i, jose.MaxRSAModulusBits)
 			}
 		case *ecdsa.PublicKey:
 			if key.Curve != elliptic.P256() {
@@ -128,7 +133,11 @@ func (c *client) privateKeyJWT() bool { return c.jwt != nil && c.jwt.pkjwt }
 // assertionAlgs returns the signing algs accepted in client assertions,
 // as the metadata lists them (never none, SPEC MD-6).
 func assertionAlgs() []string {
-	return []string{fixtures.AlgRS256, fixtures.AlgPS256, fixtures.AlgES256}
+	algs := make([]string, len(assertionSigAlgs))
+	for i, a := range assertionSigAlgs {
+		algs[i] = string(a)
+	}
+	return algs
 }
 
 // endpointPath returns the path of an endpoint that authenticates
@@ -171,33 +180,24 @@ func authAssertion(ns *Namespace, st *state, r *http.Request, f *form, now time.
 	fail := func(desc string) (caller, *oauthError) {
 		return c, errClient("client_assertion: "+desc, challengeBasic)
 	}
-	parts := strings.Split(f.clientAssertion, ".")
-	if len(parts) != 3 {
+	if strings.Count(f.clientAssertion, ".") != 2 {
 		return fail("not a JWS in compact serialization (want header.payload.signature)")
 	}
-	var hdr struct {
-		Alg  string          `json:"alg"`
-		Kid  string          `json:"kid"`
-		Crit json.RawMessage `json:"crit"`
-	}
-	if err := decodeSegment(parts[0], &hdr); err != nil {
-		return fail("malformed header")
+	jws, err := jose.ParseSignedCompact(f.clientAssertion, assertionSigAlgs)
+	if err != nil {
+		return fail(assertionParseError(f.clientAssertion, err))
 	}
 	var cl assertionClaims
-	if err := decodeSegment(parts[1], &cl); err != nil {
+	if err := decodeObject(jws.UnsafePayloadWithoutVerification(), &cl); err != nil {
 		return fail("malformed claims")
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if err != nil {
-		return fail("malformed signature")
-	}
+	hdr := jws.Signatures[0].Header
 	switch {
-	case hdr.Alg == "none" || hdr.Alg == "":
-		return fail("unsigned (alg none); sign it with a key of the client's jwks")
-	case hdr.Alg != fixtures.AlgRS256 && hdr.Alg != fixtures.AlgPS256 && hdr.Alg != fixtures.AlgES256:
-		return fail("unsupported alg " + hdr.Alg + " (want RS256, PS256 or ES256)")
-	case len(hdr.Crit) > 0:
+	case hdr.ExtraHeaders["crit"] != nil:
 		return fail("crit header parameters are not understood")
+	case hdr.ExtraHeaders["b64"] != nil:
+		// RFC 7797: the payload is always base64url-encoded here.
+		return fail("b64 header parameter is not understood")
 	case cl.Iss == "":
 		return fail("no iss (the client_id)")
 	}
@@ -212,17 +212,18 @@ func authAssertion(ns *Namespace, st *state, r *http.Request, f *form, now time.
 	if client == nil || !client.privateKeyJWT() {
 		return fail("client may not use private_key_jwt (unknown client_id, no signature key in its jwks, or auth_methods without private_key_jwt)")
 	}
-	input := []byte(f.clientAssertion[:len(parts[0])+1+len(parts[1])])
 	verified := false
 	for i := range client.jwt.keys {
 		k := &client.jwt.keys[i]
-		if keyFits(k, hdr.Alg, hdr.Kid) && verifyJWS(hdr.Alg, k.Key, input, sig) {
-			verified = true
-			break
+		if keyFits(k, hdr.Algorithm, hdr.KeyID) {
+			if _, err := jws.Verify(k.Key); err == nil {
+				verified = true
+				break
+			}
 		}
 	}
 	if !verified {
-		return fail("signature does not verify with any " + hdr.Alg + " key of the client's jwks")
+		return fail("signature does not verify with any " + hdr.Algorithm + " key of the client's jwks")
 	}
 	issuer := ns.issuer(r, st)
 	if !audienceFits(cl.Aud, issuer, kind) {
@@ -241,12 +242,42 @@ func authAssertion(ns *Namespace, st *state, r *http.Request, f *form, now time.
 	return allowed(c, client, kind)
 }
 
-// decodeSegment decodes a base64url JSON object of a JWS.
-func decodeSegment(seg string, v any) error {
-	b, err := base64.RawURLEncoding.DecodeString(seg)
-	if err != nil {
-		return err
+// assertionSigAlgs are the algs accepted in client assertions, never
+// none (RFC 7523 §3 item 9): go-jose refuses any other before a key is
+// tried, and the metadata lists them (assertionAlgs).
+var assertionSigAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256}
+
+// assertionParseError says what is wrong with a client assertion in
+// compact form that go-jose would not parse: an alg the server does not
+// accept, or which of its parts is malformed.
+func assertionParseError(tok string, err error) string {
+	if ua := (*jose.ErrUnexpectedSignatureAlgorithm)(nil); errors.As(err, &ua) && !strings.HasPrefix(tok, ".") {
+		if ua.Got == "" || ua.Got == "none" {
+			return "unsigned (alg none); sign it with a key of the client's jwks"
+		}
+		return "unsupported alg " + string(ua.Got) + " (want RS256, PS256 or ES256)"
 	}
+	header, rest, _ := strings.Cut(tok, ".")
+	payload, sig, _ := strings.Cut(rest, ".")
+	switch {
+	case header == "" || !isBase64URL(header):
+		return "malformed header"
+	case !isBase64URL(payload):
+		return "malformed claims"
+	case !isBase64URL(sig):
+		return "malformed signature"
+	}
+	return "malformed header"
+}
+
+// isBase64URL reports whether s is unpadded base64url (RFC 7515 §2).
+func isBase64URL(s string) bool {
+	_, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil
+}
+
+// decodeObject decodes a JSON object.
+func decodeObject(b []byte, v any) error {
 	if b = bytes.TrimSpace(b); len(b) == 0 || b[0] != '{' {
 		return errors.New("not a JSON object")
 	}

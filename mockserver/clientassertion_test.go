@@ -10,6 +10,8 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
+	"maps"
+	"math/big"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -124,15 +126,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 	ts, _ := start(t, mockserver.WithFixtures(pkjwtSet()), mockserver.WithClock(newClock()))
 	now := t0.Unix()
 	claims := func(kv ...any) map[string]any {
-		c := map[string]any{"iss": "jwt-rs", "sub": "jwt-rs", "aud": ts.URL, "exp": now + 60, "iat": now}
-		for i := 0; i < len(kv); i += 2 {
-			if kv[i+1] == nil {
-				delete(c, kv[i].(string))
-			} else {
-				c[kv[i].(string)] = kv[i+1]
-			}
-		}
-		return c
+		return withClaims(map[string]any{"iss": "jwt-rs", "sub": "jwt-rs", "aud": ts.URL, "exp": now + 60, "iat": now}, kv...)
 	}
 	rsa1 := func(c map[string]any) string { return signAssertion(t, "RS256", "rsa-1", clientRSAKey(), c) }
 	body := func(assertion string, kv ...string) string {
@@ -279,6 +273,83 @@ func TestPrivateKeyJWT(t *testing.T) {
 	})
 }
 
+// withClaims returns a copy of claims with the name, value pairs kv set,
+// a nil value deleting its claim.
+func withClaims(claims map[string]any, kv ...any) map[string]any {
+	c := maps.Clone(claims)
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == nil {
+			delete(c, kv[i].(string))
+		} else {
+			c[kv[i].(string)] = kv[i+1]
+		}
+	}
+	return c
+}
+
+// TestPrivateKeyJWTDescriptions pins the error_description of refused
+// assertions: it is what a developer reads to fix their client (SPEC
+// CA-12, ER-2).
+func TestPrivateKeyJWTDescriptions(t *testing.T) {
+	t.Parallel()
+	ts, _ := start(t, mockserver.WithFixtures(pkjwtSet()), mockserver.WithClock(newClock()))
+	now := t0.Unix()
+	claims := map[string]any{"iss": "jwt-rs", "sub": "jwt-rs", "aud": ts.URL, "exp": now + 60}
+	rsa1 := signAssertion(t, "RS256", "rsa-1", clientRSAKey(), claims)
+	p := strings.Split(rsa1, ".")
+	enc := func(s string) string { return b64.EncodeToString([]byte(s)) }
+	with := func(kv ...any) map[string]any { return withClaims(claims, kv...) }
+	ecASN1 := func() string {
+		a := signAssertion(t, "ES256", "ec-1", clientECKey(), claims)
+		input := a[:strings.LastIndexByte(a, '.')]
+		sum := sha256.Sum256([]byte(input))
+		der, _ := ecdsa.SignASN1(rand.Reader, clientECKey(), sum[:])
+		return input + "." + b64.EncodeToString(der)
+	}
+	tests := []struct {
+		name, assertion, want string
+	}{
+		{"not compact", "not-a-jwt", "not a JWS in compact serialization (want header.payload.signature)"},
+		{"JWE-shaped", "a.b.c.d.e", "not a JWS in compact serialization (want header.payload.signature)"},
+		{"header not base64url", "!!!." + p[1] + "." + p[2], "malformed header"},
+		{"empty header", "." + p[1] + "." + p[2], "malformed header"},
+		{"header not an object", enc(`["RS256"]`) + "." + p[1] + "." + p[2], "malformed header"},
+		{"claims not base64url", p[0] + ".!!!." + p[2], "malformed claims"},
+		{"claims not an object", p[0] + "." + enc(`["jwt-rs"]`) + "." + p[2], "malformed claims"},
+		{"signature not base64url", p[0] + "." + p[1] + ".!!!", "malformed signature"},
+		{"alg none", signAssertion(t, "none", "", nil, claims), "unsigned (alg none); sign it with a key of the client's jwks"},
+		{"no alg", enc(`{"typ":"JWT"}`) + "." + p[1] + ".", "unsigned (alg none); sign it with a key of the client's jwks"},
+		{"HS256", enc(`{"alg":"HS256"}`) + "." + p[1] + "." + p[2], "unsupported alg HS256 (want RS256, PS256 or ES256)"},
+		{"crit", signJWSHeader(t, map[string]any{"alg": "RS256", "crit": []string{"exp"}, "exp": 1}, clientRSAKey(), claims),
+			"crit header parameters are not understood"},
+		{"b64 without crit", signJWSHeader(t, map[string]any{"alg": "RS256", "b64": false}, clientRSAKey(), claims),
+			"b64 header parameter is not understood"},
+		{"no iss", signAssertion(t, "RS256", "rsa-1", clientRSAKey(), with("iss", nil)), "no iss (the client_id)"},
+		{"sub not iss", signAssertion(t, "RS256", "rsa-1", clientRSAKey(), with("sub", "x")), "sub must equal iss (the client_id)"},
+		{"unknown client", signAssertion(t, "RS256", "rsa-1", clientRSAKey(), with("iss", "x", "sub", "x")),
+			"client may not use private_key_jwt (unknown client_id, no signature key in its jwks, or auth_methods without private_key_jwt)"},
+		{"another key", signAssertion(t, "RS256", "rsa-1", otherRSAKey(), claims), "signature does not verify with any RS256 key of the client's jwks"},
+		{"ES256 in ASN.1", ecASN1(), "signature does not verify with any ES256 key of the client's jwks"},
+		{"aud", signAssertion(t, "RS256", "rsa-1", clientRSAKey(), with("aud", "https://other")),
+			"aud must be the issuer (" + ts.URL + "), the token endpoint URL or this endpoint's URL"},
+		{"no exp", signAssertion(t, "RS256", "rsa-1", clientRSAKey(), with("exp", nil)), "no exp"},
+		{"expired", signAssertion(t, "RS256", "rsa-1", clientRSAKey(), with("exp", now)), "expired (exp is not after the server clock's now)"},
+		{"nbf", signAssertion(t, "RS256", "rsa-1", clientRSAKey(), with("nbf", now+1)), "not yet valid (nbf is after the server clock's now)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := do(t, ts, req{body: form("token", "active-token", "client_assertion_type", assertionType, "client_assertion", tt.assertion)})
+			if got.status != 401 {
+				t.Fatalf("status = %d (%s); want 401", got.status, got.body)
+			}
+			if e := decodeErr(t, got.body); e.Error != "invalid_client" || e.Description != "client_assertion: "+tt.want {
+				t.Errorf("error %q, %q; want invalid_client, %q", e.Error, e.Description, "client_assertion: "+tt.want)
+			}
+		})
+	}
+}
+
 // TestPrivateKeyJWTMetadata: private_key_jwt and its signing algs are
 // listed only where a client uses it (SPEC MD-6).
 func TestPrivateKeyJWTMetadata(t *testing.T) {
@@ -337,6 +408,8 @@ func TestClientKeysInvalid(t *testing.T) {
 		want string
 	}{
 		{"small RSA key", fixtures.Client{ClientID: "c", JWKS: []fixtures.JWK{{Key: &small.PublicKey}}}, "smaller than 2048 bits"},
+		{"huge RSA key", fixtures.Client{ClientID: "c", JWKS: []fixtures.JWK{{Key: &rsa.PublicKey{N: new(big.Int).Lsh(big.NewInt(1), 4103), E: 65537}}}},
+			"larger than 4096 bits"},
 		{"P-384", fixtures.Client{ClientID: "c", JWKS: []fixtures.JWK{{Key: &p384.PublicKey}}}, "not on P-256"},
 		{"private key", fixtures.Client{ClientID: "c", JWKS: []fixtures.JWK{{Key: clientRSAKey()}}}, "want *rsa.PublicKey or *ecdsa.PublicKey"},
 		{"private_key_jwt without keys", fixtures.Client{ClientID: "c", AuthMethods: []string{fixtures.AuthPrivateKeyJWT}}, "needs a signature key"},

@@ -106,8 +106,9 @@
 // endpoint, caller, auth method, token, hint, status, answer, fault. A
 // call takes about 200 bytes plus its token (cut to 4 KiB). Admin API
 // requests are not journaled, so counts of introspections are exact.
-// Tokens are redacted wherever calls are printed (Call.String,
-// Call.LogValue) and never logged; secrets are never kept.
+// Tokens are redacted however a Call is printed (fmt, encoding/json,
+// log/slog; Call.Token.Raw gives it whole) and never logged; secrets are
+// never kept.
 //
 // # Admin API
 //

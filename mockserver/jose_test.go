@@ -12,6 +12,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math/big"
 	"net/http/httptest"
 	"strings"
@@ -132,22 +134,11 @@ func decryptJWE(t *testing.T, tok string, key *rsa.PrivateKey) (jwtHeader, []byt
 		if len(cek) != 32 || len(iv) != 16 || len(tag) != 16 {
 			t.Fatalf("cek %d, iv %d, tag %d bytes; want 32, 16, 16", len(cek), len(iv), len(tag))
 		}
-		mac := hmac.New(sha256.New, cek[:16])
-		mac.Write(aad)
-		mac.Write(iv)
-		mac.Write(ct)
-		_ = binary.Write(mac, binary.BigEndian, uint64(len(aad))*8)
-		if !hmac.Equal(mac.Sum(nil)[:16], tag) {
-			t.Fatal("A128CBC-HS256 tag does not verify")
+		pt, err := openCBCHS256(cek, iv, ct, tag, aad)
+		if err != nil {
+			t.Fatalf("A128CBC-HS256: %v", err)
 		}
-		block, _ := aes.NewCipher(cek[16:])
-		pt := make([]byte, len(ct))
-		cipher.NewCBCDecrypter(block, iv).CryptBlocks(pt, ct)
-		pad := int(pt[len(pt)-1])
-		if pad < 1 || pad > 16 {
-			t.Fatalf("bad padding %d", pad)
-		}
-		return h, pt[:len(pt)-pad]
+		return h, pt
 	case "A256GCM":
 		block, _ := aes.NewCipher(cek)
 		gcm, _ := cipher.NewGCM(block)
@@ -161,14 +152,80 @@ func decryptJWE(t *testing.T, tok string, key *rsa.PrivateKey) (jwtHeader, []byt
 	return h, nil
 }
 
+// openCBCHS256 opens AES_128_CBC_HMAC_SHA_256 of RFC 7518 §5.2.2.2: cek
+// is MAC_KEY (16 bytes) || ENC_KEY (16 bytes); the tag is the first half
+// of HMAC-SHA-256(MAC_KEY, A || IV || E || AL), AL being the bit length of
+// A as a 64-bit big-endian integer; the plaintext is PKCS #7 padded.
+func openCBCHS256(cek, iv, ct, tag, aad []byte) ([]byte, error) {
+	mac := hmac.New(sha256.New, cek[:16])
+	mac.Write(aad)
+	mac.Write(iv)
+	mac.Write(ct)
+	_ = binary.Write(mac, binary.BigEndian, uint64(len(aad))*8)
+	if !hmac.Equal(mac.Sum(nil)[:16], tag) {
+		return nil, errors.New("tag does not verify")
+	}
+	block, err := aes.NewCipher(cek[16:])
+	if err != nil {
+		return nil, err
+	}
+	if len(ct) == 0 || len(ct)%aes.BlockSize != 0 {
+		return nil, fmt.Errorf("ciphertext of %d bytes", len(ct))
+	}
+	pt := make([]byte, len(ct))
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(pt, ct)
+	pad := int(pt[len(pt)-1])
+	if pad < 1 || pad > aes.BlockSize {
+		return nil, fmt.Errorf("bad padding %d", pad)
+	}
+	return pt[:len(pt)-pad], nil
+}
+
+// TestOpenCBCHS256Vector checks the test's own A128CBC-HS256 decryption,
+// which every encrypted answer is checked with, against the worked example
+// of RFC 7516 Appendix A.2.4–A.2.6: the ciphertext and tag of "Live long
+// and prosper." under its CEK and IV, with its protected header as AAD.
+func TestOpenCBCHS256Vector(t *testing.T) {
+	cek := []byte{
+		4, 211, 31, 197, 84, 157, 252, 254, 11, 100, 157, 250, 63, 170, 106, 206,
+		107, 124, 212, 45, 111, 107, 9, 219, 200, 177, 0, 240, 143, 156, 44, 207}
+	iv := []byte{3, 22, 60, 12, 43, 67, 104, 105, 108, 108, 105, 99, 111, 116, 104, 101}
+	aad := []byte(b64.EncodeToString([]byte(`{"alg":"RSA1_5","enc":"A128CBC-HS256"}`)))
+	if string(aad) != "eyJhbGciOiJSU0ExXzUiLCJlbmMiOiJBMTI4Q0JDLUhTMjU2In0" {
+		t.Fatalf("AAD = %s", aad)
+	}
+	ct := []byte{
+		40, 57, 83, 181, 119, 33, 133, 148, 198, 185, 243, 24, 152, 230, 6,
+		75, 129, 223, 127, 19, 210, 82, 183, 230, 168, 33, 215, 104, 143,
+		112, 56, 102}
+	tag := []byte{246, 17, 244, 190, 4, 95, 98, 3, 231, 0, 115, 157, 242, 203, 100, 191}
+
+	pt, err := openCBCHS256(cek, iv, ct, tag, aad)
+	if err != nil || string(pt) != "Live long and prosper." {
+		t.Errorf("open = %q, %v; want %q", pt, err, "Live long and prosper.")
+	}
+	tag[0] ^= 1
+	if _, err := openCBCHS256(cek, iv, ct, tag, aad); err == nil {
+		t.Error("a changed tag verifies")
+	}
+}
+
 // signAssertion makes a compact JWS of claims with header alg and kid
 // ("" for none), signed by key (*rsa.PrivateKey or *ecdsa.PrivateKey).
 func signAssertion(t *testing.T, alg, kid string, key crypto.Signer, claims map[string]any) string {
 	t.Helper()
-	h := map[string]string{"alg": alg, "typ": "JWT"}
+	h := map[string]any{"alg": alg, "typ": "JWT"}
 	if kid != "" {
 		h["kid"] = kid
 	}
+	return signJWSHeader(t, h, key, claims)
+}
+
+// signJWSHeader makes a compact JWS of claims with header h, signed by key
+// under h's alg (RS256, PS256 or ES256; none leaves the signature empty).
+func signJWSHeader(t *testing.T, h map[string]any, key crypto.Signer, claims map[string]any) string {
+	t.Helper()
+	alg, _ := h["alg"].(string)
 	hb, _ := json.Marshal(h)
 	cb, err := json.Marshal(claims)
 	if err != nil {

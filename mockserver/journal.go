@@ -18,8 +18,9 @@ const DefaultJournalSize = 10000
 
 // Call is one request to a protocol endpoint, as a namespace's journal
 // keeps it. Secrets are never part of it. The token asked about is kept
-// raw, for tests to match on (and sent raw by the admin API); String and
-// LogValue redact it. Admin API requests are not journaled.
+// whole, for tests to match on (Token.Raw; the admin API sends it raw),
+// and redacted whenever a Call is printed: String, %#v, JSON and slog.
+// Admin API requests are not journaled.
 type Call struct {
 	// Time is when the request arrived, by the namespace clock.
 	Time time.Time `json:"time"`
@@ -36,8 +37,9 @@ type Call struct {
 	// "post", "bearer", "private_key_jwt" or "none".
 	AuthMethod string `json:"auth_method"`
 	// Token is the token parameter ("" if none); at /token, the token
-	// issued. Tokens over 4 KiB are kept cut to their first 4 KiB.
-	Token string `json:"token"`
+	// issued. Tokens over 4 KiB are kept cut to their first 4 KiB. It
+	// prints redacted; Token.Raw returns it whole.
+	Token RedactedToken `json:"token"`
 	// TokenTypeHint is the token_type_hint parameter, cut to 256 bytes.
 	TokenTypeHint string `json:"token_type_hint"`
 	// Status is the HTTP status answered; 0 when none was (a dropped
@@ -78,7 +80,7 @@ func (c Call) String() string {
 	b.WriteString(c.AuthMethod)
 	if c.Token != "" {
 		b.WriteString(" token=")
-		b.WriteString(Redact(c.Token))
+		b.WriteString(c.Token.String())
 	}
 	if c.TokenTypeHint != "" {
 		b.WriteString(" hint=")
@@ -103,7 +105,7 @@ func (c Call) LogValue() slog.Value {
 		slog.String("endpoint", c.Endpoint),
 		slog.String("client_id", c.ClientID),
 		slog.String("auth_method", c.AuthMethod),
-		slog.String("token", Redact(c.Token)),
+		slog.String("token", c.Token.String()),
 		slog.String("token_type_hint", c.TokenTypeHint),
 		slog.Int("status", c.Status),
 		slog.Bool("active", c.Active),

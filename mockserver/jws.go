@@ -4,8 +4,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
-	"crypto/sha256"
-	"math/big"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -67,28 +65,6 @@ func keyFits(k *fixtures.JWK, alg, kid string) bool {
 		return alg == fixtures.AlgRS256 || alg == fixtures.AlgPS256
 	case *ecdsa.PublicKey:
 		return alg == fixtures.AlgES256
-	}
-	return false
-}
-
-// verifyJWS reports whether sig is a valid alg signature of input by key.
-// ES256 signatures are the 64-byte r||s of RFC 7518 §3.4, never ASN.1.
-func verifyJWS(alg string, key any, input, sig []byte) bool {
-	sum := sha256.Sum256(input)
-	switch k := key.(type) {
-	case *rsa.PublicKey:
-		switch alg {
-		case fixtures.AlgRS256:
-			return rsa.VerifyPKCS1v15(k, crypto.SHA256, sum[:], sig) == nil
-		case fixtures.AlgPS256:
-			return rsa.VerifyPSS(k, crypto.SHA256, sum[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto}) == nil
-		}
-	case *ecdsa.PublicKey:
-		if alg != fixtures.AlgES256 || len(sig) != 64 {
-			return false
-		}
-		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
-		return ecdsa.Verify(k, sum[:], r, s)
 	}
 	return false
 }

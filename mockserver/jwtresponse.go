@@ -224,10 +224,7 @@ func (s *Server) introspectionJWT(jt *jwtTarget, now time.Time, answer []byte) (
 	if err != nil {
 		return nil, err
 	}
-	if j := jt.client.jwt; j != nil && j.encKey != nil {
-		return encryptJWE(tok, j.encKey, j.encKid, j.enc)
-	}
-	return tok, nil
+	return jt.client.encryptResponse(tok)
 }
 
 // metadataFor is newMetadata plus the members of the optional features:

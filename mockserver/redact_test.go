@@ -1,6 +1,8 @@
 package mockserver_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -25,19 +27,48 @@ func TestCallRedaction(t *testing.T) {
 		if got := mockserver.Redact(tt.give); got != tt.want {
 			t.Errorf("Redact(%q) = %q; want %q", tt.give, got, tt.want)
 		}
-		c.Token = tt.give
+		c.Token = mockserver.RedactedToken(tt.give)
 		if tt.give != "" && len(tt.give) >= 4 && strings.Contains(c.String(), tt.give) {
 			t.Errorf("String shows %q", tt.give)
 		}
 	}
 
-	var buf syncBuffer
-	logger := slog.New(slog.NewJSONHandler(&buf, nil))
 	c.Token = "super-secret-token"
-	logger.Info("journal", "call", c)
-	slog.New(slog.NewTextHandler(&buf, nil)).Info("journal", "call", c)
-	if out := buf.String(); strings.Contains(out, "super-secret-token") || !strings.Contains(out, "supe…") {
-		t.Errorf("LogValue: %s", out)
+	if c.Token.Raw() != "super-secret-token" {
+		t.Errorf("Token.Raw() = %q; want the token whole", c.Token.Raw())
+	}
+	// Every way a test might print a call, one call or many, redacts.
+	j, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jt, err := json.Marshal(c.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf syncBuffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("journal", "call", c, "token", c.Token)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("journal", "call", c, "calls", []mockserver.Call{c})
+	for name, out := range map[string]string{
+		"%v": fmt.Sprintf("%v", c), "%+v": fmt.Sprintf("%+v", c), "%#v": fmt.Sprintf("%#v", c),
+		"%s": fmt.Sprintf("%s", c), "%q": fmt.Sprintf("%q", c),
+		"%v of a slice": fmt.Sprintf("%v", []mockserver.Call{c}), "%#v of a slice": fmt.Sprintf("%#v", []mockserver.Call{c}),
+		"%+v of a struct holding it": fmt.Sprintf("%+v", struct{ C mockserver.Call }{c}),
+		"%#v of a pointer's target":  fmt.Sprintf("%#v", *&c),
+		"%v of the token":            fmt.Sprintf("%v", c.Token), "%#v of the token": fmt.Sprintf("%#v", c.Token),
+		"%q of the token": fmt.Sprintf("%q", c.Token),
+		"json.Marshal":    string(j), "json.Marshal of the token": string(jt),
+		"slog": buf.String(),
+	} {
+		if strings.Contains(out, "super-secret-token") || !strings.Contains(out, "supe…") {
+			t.Errorf("%s shows the token, or not its redacted form: %s", name, out)
+		}
+	}
+	// The admin API is the test's own view of the journal: raw tokens,
+	// which decode back into a Call.
+	var back mockserver.Call
+	if err := json.Unmarshal([]byte(`{"endpoint":"introspect","token":"super-secret-token"}`), &back); err != nil || back.Token.Raw() != "super-secret-token" {
+		t.Errorf("decoding a journal entry: %q, %v; want the raw token", back.Token.Raw(), err)
 	}
 }
 

@@ -206,7 +206,7 @@ func ExampleServer_Calls() {
 
 	introspections := 0
 	for _, c := range as.Calls() {
-		if c.Endpoint == "introspect" && c.Token == tok {
+		if c.Endpoint == "introspect" && c.Token.Raw() == tok {
 			introspections++
 		}
 		fmt.Println(c.Time.Format(time.TimeOnly), c.Endpoint, c.ClientID, c.AuthMethod, c.Status, "active:", c.Active)

@@ -413,7 +413,7 @@ func (s *Server) AssertIntrospected(t testing.TB, token string, n int) {
 	}
 	got := 0
 	for _, c := range calls {
-		if c.Endpoint == mockserver.EndpointIntrospect && c.Token == token {
+		if c.Endpoint == mockserver.EndpointIntrospect && c.Token.Raw() == token {
 			got++
 		}
 	}
@@ -435,7 +435,7 @@ func (s *Server) AssertNotIntrospectedAfter(t testing.TB, token string, after ti
 	got := 0
 	var last time.Time
 	for _, c := range calls {
-		if c.Endpoint == mockserver.EndpointIntrospect && c.Token == token && c.Time.After(after) {
+		if c.Endpoint == mockserver.EndpointIntrospect && c.Token.Raw() == token && c.Time.After(after) {
 			got++
 			last = c.Time
 		}

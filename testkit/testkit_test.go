@@ -230,7 +230,7 @@ func TestWithJournalSize(t *testing.T) {
 	}
 	var got []string
 	for _, c := range s.Calls() {
-		got = append(got, c.Token)
+		got = append(got, c.Token.Raw())
 	}
 	if want := "token-2 token-3 token-4"; strings.Join(got, " ") != want {
 		t.Errorf("journal of 3 after 5 calls = %v; want the last three (%s)", got, want)
