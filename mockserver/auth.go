@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
@@ -106,7 +107,10 @@ func authenticate(ns *Namespace, st *state, r *http.Request, f *form, now time.T
 		// SPEC CA-7: client_id alone does not authenticate, except for a
 		// registered public client at the revocation endpoint (SPEC RV-2).
 		cl := st.clients[f.clientID]
-		if kind == forRevoke && cl != nil && cl.public() {
+		if (kind == forRevoke || kind == forToken && userGrant(f.grantType)) && cl != nil && cl.public() {
+			// A public client at the token endpoint: the code's PKCE
+			// verifier, or the refresh token bound to it, stands in for
+			// authentication (RFC 6749 §4.1.3, §6; RFC 7636).
 			return caller{method: authNone, clientID: cl.id, client: cl}, nil
 		}
 		if st.allowAnonymous && kind != forToken {
@@ -127,33 +131,44 @@ func authenticate(ns *Namespace, st *state, r *http.Request, f *form, now time.T
 // authBasicCreds checks client_secret_basic credentials. The id and the
 // secret are form-decoded (RFC 6749 §2.3.1, SPEC CA-2); the raw values
 // are tried as well, for clients that skip the encoding (SPEC CA-3).
+// Credentials that fit are decoded on the stack: the secret is never
+// copied to the heap, and only a client_id naming no client is.
 func authBasicCreds(st *state, creds, bodyClientID string, kind endpointKind) (caller, *oauthError) {
 	c := caller{method: authBasic}
-	raw, err := base64.StdEncoding.DecodeString(creds)
+	var srcBuf, dstBuf [96]byte
+	src := append(srcBuf[:0], creds...)
+	dst := dstBuf[:]
+	if n := base64.RawStdEncoding.DecodedLen(len(src)); n > len(dst) {
+		dst = make([]byte, n)
+	}
+	n, err := base64.StdEncoding.Decode(dst, src)
 	if err != nil {
-		raw, err = base64.RawStdEncoding.DecodeString(creds)
+		n, err = base64.RawStdEncoding.Decode(dst, src)
 	}
 	if err != nil {
 		return c, errClient("malformed Basic credentials", challengeBasic)
 	}
-	rawID, rawSecret, ok := strings.Cut(string(raw), ":")
+	rawID, rawSecret, ok := bytes.Cut(dst[:n], []byte{':'})
 	if !ok {
 		return c, errClient("malformed Basic credentials", challengeBasic)
 	}
-	id, idOK := unescape(rawID)
-	if !idOK {
-		id = rawID
+	id, secret := rawID, rawSecret
+	if isEscaped(id) && validEscapes(id) {
+		id = []byte(unescapeBytes(id))
 	}
-	secret, secretOK := unescape(rawSecret)
-	if !secretOK {
-		secret = rawSecret
+	if isEscaped(secret) && validEscapes(secret) {
+		secret = []byte(unescapeBytes(secret))
 	}
-	c.clientID = id
-	cl := st.clients[id]
-	if cl == nil && id != rawID {
-		if cl = st.clients[rawID]; cl != nil {
-			c.clientID = rawID
+	cl := st.clients[string(id)]
+	if cl == nil && !bytes.Equal(id, rawID) {
+		if cl = st.clients[string(rawID)]; cl != nil {
+			id = rawID
 		}
+	}
+	if cl != nil {
+		c.clientID = cl.id // the same bytes, without a copy
+	} else {
+		c.clientID = string(id)
 	}
 	if bodyClientID != "" && bodyClientID != c.clientID {
 		return c, errInvalidRequest("client_id in the body differs from the Basic credentials")
@@ -172,7 +187,7 @@ func authBasicCreds(st *state, creds, bodyClientID string, kind endpointKind) (c
 
 // secretMatches compares secret with cl's in constant time. A missing
 // client or a public one (no secret) never matches.
-func secretMatches(cl *client, secret string) bool {
+func secretMatches[T string | []byte](cl *client, secret T) bool {
 	if cl == nil || cl.secret == "" {
 		subtle.ConstantTimeCompare([]byte(secret), []byte(secret)) // same work either way
 		return false
@@ -197,7 +212,7 @@ func authBearerToken(ns *Namespace, st *state, tok string, now time.Time, kind e
 		}
 	}
 	if found == nil {
-		if e := ns.tokens[tok]; e != nil && e.issuedTo != nil && e.activeAt(now) {
+		if e := ns.tokens[tok]; e != nil && e.issuedTo != nil && e.grant == nil && e.activeAt(now) {
 			found = e.issuedTo
 			c.clientID = found.id
 		}

@@ -3,10 +3,10 @@ package mockserver
 import (
 	"bytes"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
 // maxBody is the largest request body accepted (SPEC IQ-6).
@@ -25,6 +25,8 @@ type form struct {
 	// client_assertion and client_assertion_type (private_key_jwt, RFC 7523 §2.2)
 	clientAssertion     string
 	clientAssertionType string
+	// The authorization code flow's (RFC 6749 §4.1.3, §6; RFC 7636 §4.5).
+	code, redirectURI, codeVerifier, refreshToken string
 }
 
 // readForm reads the application/x-www-form-urlencoded body of r for the
@@ -37,27 +39,49 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request, kind endpointK
 	if r.ContentLength > maxBody {
 		return form{}, errTooLarge()
 	}
-	buf, _ := s.bufs.Get().(*bytes.Buffer)
-	if buf == nil {
-		buf = new(bytes.Buffer)
+	fb, _ := s.bufs.Get().(*formBuffer)
+	if fb == nil {
+		fb = new(formBuffer)
 	}
 	defer func() {
-		if buf.Cap() <= 64<<10 {
-			buf.Reset()
-			s.bufs.Put(buf)
+		if fb.buf.Cap() <= 64<<10 {
+			fb.buf.Reset()
+			s.bufs.Put(fb)
 		}
 	}()
-	buf.Reset()
+	fb.buf.Reset()
 	if r.Body != nil {
-		_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxBody))
+		var body io.Reader
+		if r.ContentLength < 0 {
+			// Length unknown (chunked): MaxBytesReader also tells net/http
+			// to close the connection after a 413 instead of reading on.
+			body = http.MaxBytesReader(w, r.Body, maxBody)
+		} else {
+			// A known length is at most maxBody, and net/http's body ends
+			// there; the pooled limit only guards other callers' bodies.
+			fb.limit = io.LimitedReader{R: r.Body, N: maxBody + 1}
+			body = &fb.limit
+		}
+		_, err := fb.buf.ReadFrom(body)
+		fb.limit.R = nil
 		if err != nil {
 			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 				return form{}, errTooLarge()
 			}
 			return form{}, errInvalidRequest("cannot read the request body")
 		}
+		if fb.buf.Len() > maxBody {
+			return form{}, errTooLarge()
+		}
 	}
-	return parseForm(buf.String(), kind)
+	return parseForm(fb.buf.Bytes(), kind)
+}
+
+// formBuffer is a pooled buffer for a request body, with the reader that
+// limits it (kept here so that limiting allocates nothing).
+type formBuffer struct {
+	buf   bytes.Buffer
+	limit io.LimitedReader
 }
 
 // checkFormType accepts application/x-www-form-urlencoded with any
@@ -80,22 +104,24 @@ func checkFormType(ct string) *oauthError {
 // TE-1). Parameters of the other endpoints are unknown here and ignored,
 // repeated or not: scope and grant_type at /introspect and /revoke, token
 // and token_type_hint at /token (SPEC IQ-5).
-func parseForm(body string, kind endpointKind) (form, *oauthError) {
+//
+// The values kept are copied out of body (which may be reused) one by one,
+// so that none pins the others, a secret among them; nothing else is.
+func parseForm(body []byte, kind endpointKind) (form, *oauthError) {
 	var f form
-	for body != "" {
-		var pair string
-		pair, body, _ = strings.Cut(body, "&")
-		if pair == "" {
+	for len(body) > 0 {
+		var pair []byte
+		pair, body, _ = bytes.Cut(body, []byte{'&'})
+		if len(pair) == 0 {
 			continue
 		}
-		rawKey, rawValue, _ := strings.Cut(pair, "=")
-		key, ok := unescape(rawKey)
-		if !ok {
+		rawKey, rawValue, _ := bytes.Cut(pair, []byte{'='})
+		if !validEscapes(rawKey) || !validEscapes(rawValue) {
 			return form{}, errInvalidRequest("malformed percent-encoding in the request body")
 		}
-		value, ok := unescape(rawValue)
-		if !ok {
-			return form{}, errInvalidRequest("malformed percent-encoding in the request body")
+		key := string(rawKey) // not kept: no allocation when nothing to decode
+		if isEscaped(rawKey) {
+			key = unescapeBytes(rawKey)
 		}
 		var dst *string
 		switch key {
@@ -115,17 +141,25 @@ func parseForm(body string, kind endpointKind) (form, *oauthError) {
 			dst = &f.clientAssertion
 		case "client_assertion_type":
 			dst = &f.clientAssertionType
+		case "code":
+			dst = &f.code
+		case "redirect_uri":
+			dst = &f.redirectURI
+		case "code_verifier":
+			dst = &f.codeVerifier
+		case "refresh_token":
+			dst = &f.refreshToken
 		}
 		if dst == nil || !reads(kind, key) {
 			continue // SPEC IQ-5
 		}
-		if value == "" {
-			continue // empty counts as absent
+		if len(rawValue) == 0 {
+			continue // empty counts as absent; decoding never empties a value
 		}
 		if *dst != "" {
 			return form{}, errInvalidRequest("parameter " + key + " is repeated")
 		}
-		*dst = value
+		*dst = unescapeBytes(rawValue)
 	}
 	return f, nil
 }
@@ -136,18 +170,39 @@ func reads(kind endpointKind, key string) bool {
 	switch key {
 	case "token", "token_type_hint":
 		return kind != forToken
-	case "grant_type", "scope":
+	case "grant_type", "scope", "code", "redirect_uri", "code_verifier", "refresh_token":
 		return kind == forToken
 	}
 	return true // client_id, client_secret, client_assertion, client_assertion_type
 }
 
-// unescape decodes one form-encoded key or value ('+' is a space),
-// without allocating when there is nothing to decode.
-func unescape(s string) (string, bool) {
-	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
-		return s, true
+// isEscaped reports whether the form-encoded b has anything to decode.
+func isEscaped(b []byte) bool {
+	return bytes.IndexByte(b, '%') >= 0 || bytes.IndexByte(b, '+') >= 0
+}
+
+// validEscapes reports whether every '%' of b starts a %XX escape, the
+// only thing url.QueryUnescape refuses.
+func validEscapes(b []byte) bool {
+	for i := bytes.IndexByte(b, '%'); i >= 0; i = bytes.IndexByte(b, '%') {
+		if i+2 >= len(b) || !isHex(b[i+1]) || !isHex(b[i+2]) {
+			return false
+		}
+		b = b[i+3:]
 	}
-	v, err := url.QueryUnescape(s)
-	return v, err == nil
+	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// unescapeBytes returns the decoded form-encoded b, whose escapes
+// validEscapes accepted, as a string of its own.
+func unescapeBytes(b []byte) string {
+	if !isEscaped(b) {
+		return string(b)
+	}
+	v, _ := url.QueryUnescape(string(b))
+	return v
 }

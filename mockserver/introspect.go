@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strconv"
 )
 
 // handleIntrospect handles the "POST /introspect" route (RFC 7662).
@@ -103,7 +102,7 @@ func (s *Server) writeIntrospection(ns *Namespace, w http.ResponseWriter, r *htt
 		_, _ = w.Write(body.full)
 	default:
 		iss := ns.derivedIssuer(r).member
-		s.writeHeader(w, c, http.StatusOK, s.hdr.json, []string{strconv.Itoa(len(body.head) + len(iss) + len(body.tail))}, true)
+		s.writeHeader(w, c, http.StatusOK, s.hdr.json, s.lengths.get(len(body.head)+len(iss)+len(body.tail)), true)
 		_, _ = w.Write(body.head)
 		_, _ = w.Write(iss)
 		_, _ = w.Write(body.tail)

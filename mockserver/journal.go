@@ -213,11 +213,13 @@ func (j *journal) stats() (size, kept int) {
 	return int(j.size.Load()), len(j.calls)
 }
 
-// clip returns s cut to at most n bytes, copied so that it does not pin
-// the request body it may be a substring of.
+// clip returns s cut to at most n bytes; a cut s is copied, so that what
+// is kept does not pin the whole of a long value. A call's strings are
+// never substrings of a request body or of credentials (readForm and
+// authenticate copy what they keep), so an uncut one is kept as it is.
 func clip(s string, n int) string {
 	if len(s) > n {
-		s = s[:n]
+		return strings.Clone(s[:n])
 	}
-	return strings.Clone(s)
+	return s
 }

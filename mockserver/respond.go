@@ -3,6 +3,7 @@ package mockserver
 import (
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -24,6 +25,29 @@ func newHeaderValues() headerValues {
 		noCache:     []string{"no-cache"},
 		inactiveLen: []string{strconv.Itoa(len(inactiveBody))},
 	}
+}
+
+// lengthCache holds Content-Length values for reuse: answers come in few
+// sizes, so most take theirs from here instead of allocating it. Each slot
+// keeps the last length that fell in it.
+type lengthCache struct {
+	slots [64]atomic.Pointer[lengthValue]
+}
+
+type lengthValue struct {
+	n int
+	v []string // never modified
+}
+
+// get returns the Content-Length value for n bytes.
+func (lc *lengthCache) get(n int) []string {
+	slot := &lc.slots[uint(n)%uint(len(lc.slots))]
+	if l := slot.Load(); l != nil && l.n == n {
+		return l.v
+	}
+	l := &lengthValue{n: n, v: []string{strconv.Itoa(n)}}
+	slot.Store(l)
+	return l.v
 }
 
 // oauthError is an error answer: status, OAuth error code (RFC 6749 §5.2)
@@ -143,7 +167,7 @@ func appendSafeText(b []byte, s string, unquote bool) []byte {
 // SPEC IR-1) and an exact Content-Length; noStore adds
 // Cache-Control: no-store and Pragma: no-cache. It records the status in c.
 func (s *Server) writeJSON(w http.ResponseWriter, c *call, status int, body []byte, noStore bool) {
-	s.writeHeader(w, c, status, s.hdr.json, []string{strconv.Itoa(len(body))}, noStore)
+	s.writeHeader(w, c, status, s.hdr.json, s.lengths.get(len(body)), noStore)
 	_, _ = w.Write(body)
 }
 

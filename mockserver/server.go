@@ -26,12 +26,13 @@ type Server struct {
 	// use (routerOnce): compiling its routes was half the cost of New.
 	router     *mux.Router
 	routerOnce sync.Once
-	// introspect is the POST /introspect route's handler, which ServeHTTP
-	// calls without the router (the hot path).
+	// introspect is the POST /introspect route's handler for the router;
+	// ServeHTTP calls serveIntrospect without the router (the hot path).
 	introspect http.Handler
 	def        *Namespace   // the default namespace, at "/"
-	bufs       sync.Pool    // *bytes.Buffer for request bodies
+	bufs       sync.Pool    // *formBuffer for request bodies
 	hdr        headerValues // shared header values, never modified
+	lengths    lengthCache  // Content-Length values
 
 	// seed is the fixture set namespaces are made and reset from.
 	seed atomic.Pointer[fixtures.Set]
@@ -88,7 +89,9 @@ func New(opts ...Option) (*Server, error) {
 	if err := s.def.load(cfg.set); err != nil {
 		return nil, err
 	}
-	s.introspect = s.endpoint(EndpointIntrospect, s.handleIntrospect)
+	s.introspect = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.serveIntrospect(s.namespaceOf(r), w, r)
+	})
 	return s, nil
 }
 
@@ -161,17 +164,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, path string, segs
 		r2.URL = &u
 		r = r2
 	}
+	if path == "/introspect" && r.Method == http.MethodPost {
+		// The route the router would pick, without its regexp match and
+		// two request copies, and with the namespace handed over rather
+		// than put in a copy of the request's context.
+		s.serveIntrospect(ns, w, r)
+		return
+	}
 	if ns != s.def {
 		r = r.WithContext(context.WithValue(r.Context(), nsKey{}, ns))
 	}
 	if isAdminPath(path) {
 		s.serveAdmin(ns, w, r)
-		return
-	}
-	if path == "/introspect" && r.Method == http.MethodPost {
-		// The route the router would pick, without its regexp match and
-		// two request copies.
-		s.introspect.ServeHTTP(w, r)
 		return
 	}
 	s.routerOnce.Do(func() {
