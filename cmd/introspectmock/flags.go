@@ -72,6 +72,7 @@ type serveConfig struct {
 	adminHosts  []string // --admin-hosts: more Host names the admin API answers without its token
 	journalSize *int     // --journal-size: calls kept per namespace; nil: mockserver's default
 	jwt         bool     // --jwt-introspection: RFC 9701 JWT answers on Accept
+	loginPage   bool     // --login-page: the login page for every client
 	// --max-namespaces, --max-tokens, --max-total-tokens: the store
 	// limits; nil: mockserver's defaults.
 	maxNamespaces, maxTokens, maxTotalTokens *int
@@ -107,6 +108,7 @@ func parseServeConfig(args []string, env environment, stderr io.Writer) (*serveC
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate `file` (with --tls-key) instead of a self-signed one")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key `file` for --tls-cert")
 	boolFlag(fs, &cfg.admin, "admin", true, "serve the admin API under /admin and /ns/{name}/admin (tokens, clock, scripts, faults, journal)")
+	boolFlag(fs, &cfg.loginPage, "login-page", false, "show the login page at /authorize for every client (default: only clients with login_page: true; the others log the user in at once)")
 	boolFlag(fs, &cfg.jwt, "jwt-introspection", true, "answer introspection with a signed JWT (RFC 9701) when Accept asks for application/token-introspection+jwt")
 	fs.StringVar(&cfg.adminToken, "admin-token", "", "bearer `token` the admin API requires (Authorization: Bearer ...); default: none, the admin API is open")
 	fs.StringVar(&adminHosts, "admin-hosts", "", "comma-separated host `names` the admin API answers without its token, besides IP addresses, localhost, *.localhost and single-label names")

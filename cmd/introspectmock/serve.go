@@ -80,7 +80,7 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 		opts = append(opts, mockserver.WithIssuer(cfg.issuer))
 	}
 	opts = append(opts, mockserver.WithAdmin(cfg.admin), mockserver.WithAdminToken(cfg.adminToken),
-		mockserver.WithAdminHosts(cfg.adminHosts...), mockserver.WithJWTIntrospection(cfg.jwt))
+		mockserver.WithAdminHosts(cfg.adminHosts...), mockserver.WithJWTIntrospection(cfg.jwt), mockserver.WithLoginPage(cfg.loginPage))
 	if cfg.journalSize != nil {
 		opts = append(opts, mockserver.WithJournalSize(*cfg.journalSize))
 	}
