@@ -299,9 +299,10 @@ func (ns *Namespace) AddClient(c fixtures.Client) error {
 }
 
 // Reset puts the namespace back as it started: the tokens and clients of
-// the fixtures (relative times resolved against the clock's now, scripts
-// counting from now), no pending faults, no stub, an empty journal. The
-// clock is left as it is.
+// the fixtures (the current ones: after Server.Reload, the new ones;
+// relative times resolved against the clock's now, scripts counting from
+// now), no pending faults, no stub, an empty journal. The clock is left as
+// it is.
 func (ns *Namespace) Reset() {
 	ns.clearFaults()
 	ns.stub.Store(nil)
