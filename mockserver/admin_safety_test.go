@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/introspectmock/introspectmock/fixtures"
 	"github.com/introspectmock/introspectmock/mockserver"
@@ -269,5 +271,51 @@ func TestMaxTotalTokens(t *testing.T) {
 	}
 	if _, err := mockserver.New(mockserver.WithFixtures(set), mockserver.WithMaxTotalTokens(1)); err == nil {
 		t.Error("fixtures over the total: New succeeded")
+	}
+}
+
+// TestTotalTokensCountedTrue races every way of adding and dropping tokens
+// (AddToken, Remove, /token, Reset, Reload, making and deleting
+// namespaces) and checks that the total the cap is judged by is the number
+// of tokens the namespaces hold.
+func TestTotalTokensCountedTrue(t *testing.T) {
+	t.Parallel()
+	set := &fixtures.Set{
+		Clients: []fixtures.Client{{ClientID: svcID, ClientSecret: svcSecret, TokenLifetime: time.Millisecond}},
+		Tokens:  []fixtures.Token{{Token: "seed-1"}, {Token: "seed-2"}, {Token: "seed-3"}},
+	}
+	ts, srv := start(t, mockserver.WithFixtures(set), mockserver.WithMaxTotalTokens(60))
+	var wg sync.WaitGroup
+	for w := range 6 {
+		wg.Go(func() {
+			for i := range 60 {
+				name := fmt.Sprint("ns-", (w+i/6)%4) // one namespace for each round of the six steps
+				ns, err := srv.Namespace(name)
+				if err != nil {
+					continue // the total or namespace limit: fine
+				}
+				tok := fmt.Sprint("t-", w, "-", i)
+				switch i % 6 {
+				case 0, 1:
+					_, _ = ns.AddToken(mockserver.Token{Token: tok})
+				case 2:
+					ns.Remove(fmt.Sprint("t-", w, "-", i-2))
+				case 3:
+					do(t, ts, req{path: "/ns/" + name + "/token", header: hdr("Authorization", basic(svcID, svcSecret)), body: form("grant_type", "client_credentials")})
+				case 4:
+					if w%2 == 0 {
+						ns.Reset()
+					} else {
+						srv.DeleteNamespace(name)
+					}
+				case 5:
+					_ = srv.Reload(set)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if counted, stored := mockserver.HeldTokens(srv); counted != stored {
+		t.Errorf("the total counts %d tokens; the namespaces hold %d", counted, stored)
 	}
 }

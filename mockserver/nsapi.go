@@ -308,11 +308,12 @@ func (ns *Namespace) AddClient(c fixtures.Client) error {
 }
 
 // Reset puts the namespace back as it started: the tokens and clients of
-// the fixtures (relative times resolved against the clock's now, scripts
-// counting from now), no pending faults, no stub, an empty journal. The
-// clock is left as it is. It fails only if the fixtures no longer load
-// (say, relative times now past the clock's years 0000 to 9999); then the
-// tokens and clients are left as they were, and the rest is reset.
+// the fixtures (the current ones: after Server.Reload, the new ones;
+// relative times resolved against the clock's now, scripts counting from
+// now), no pending faults, no stub, an empty journal. The clock is left as
+// it is. It fails only if the fixtures no longer load (say, relative times
+// now past the clock's years 0000 to 9999, or the total token cap); then
+// the tokens and clients are left as they were, and the rest is reset.
 func (ns *Namespace) Reset() error {
 	ns.ClearFaults()
 	ns.stub.Store(nil)

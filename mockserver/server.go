@@ -306,7 +306,8 @@ func (s *Server) TokenCount() int {
 // times are resolved against its clock now. Tokens issued at /token and
 // revocations are dropped with the old store. Namespaces made (or Reset)
 // afterwards are seeded from set; existing named namespaces keep their
-// tokens. On error nothing changes.
+// tokens, clients and revocations (a test running in one is not
+// disturbed) until they are Reset. On error nothing changes.
 func (s *Server) Reload(set *fixtures.Set) error {
 	if set == nil {
 		return errors.New("Reload: nil set")

@@ -74,7 +74,7 @@ func TestValidate(t *testing.T) {
 }
 
 func Example_validate() {
-	err := run(context.Background(), []string{"validate", "testdata/one.yaml", "testdata/two.yaml"}, os.Getenv, os.Stdout, os.Stderr)
+	err := run(context.Background(), []string{"validate", "testdata/one.yaml", "testdata/two.yaml"}, environment(os.Environ()), os.Stdout, os.Stderr)
 	if err != nil {
 		panic(err)
 	}
