@@ -67,7 +67,7 @@ func newPattern(tp *fixtures.TokenPattern, now time.Time, issuer string) (*patte
 	t := tp.Fill("", func(name string) string {
 		return markOpen + strconv.Itoa(fixtures.GroupIndex(re, name)) + markClose
 	})
-	e, err := newEntry(&t, now, issuer)
+	e, err := newEntry(&t, StepsFromFixtures(t.Script), now, issuer)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func newPatterns(set *fixtures.Set, now time.Time, issuer string) ([]*pattern, e
 		tp := &set.Patterns[i]
 		p, err := newPattern(tp, now, issuer)
 		if err != nil {
-			return nil, fmt.Errorf("mockserver: %s: %v", place(tp.Pos, "token_patterns", i), err)
+			return nil, fmt.Errorf("%s: %v", place(tp.Pos, "token_patterns", i), err)
 		}
 		out = append(out, p)
 	}
@@ -275,7 +275,7 @@ func (ns *Namespace) patternEntryLocked(tok string) *entry {
 			*tm.set = fixtures.Absolute(tm.at)
 		}
 	}
-	e, err := newEntry(&t, p.loadedAt, st.issuer)
+	e, err := newEntry(&t, StepsFromFixtures(t.Script), p.loadedAt, st.issuer)
 	if err != nil {
 		return nil // rendered as the template did: cannot happen
 	}
@@ -287,10 +287,10 @@ func (ns *Namespace) patternEntryLocked(tok string) *entry {
 // must be held for writing.
 func (ns *Namespace) rememberLocked(tok string, e *entry) error {
 	if len(ns.tokens) >= ns.srv.cfg.maxTokens {
-		return fmt.Errorf("mockserver: cannot remember pattern token %s: %w", Redact(tok), ns.tokenLimitError())
+		return fmt.Errorf("cannot remember pattern token %s: %w", Redact(tok), ns.tokenLimitError())
 	}
 	if !ns.holdLocked(1) {
-		return fmt.Errorf("mockserver: cannot remember pattern token %s: %w", Redact(tok), ns.srv.totalLimitError())
+		return fmt.Errorf("cannot remember pattern token %s: %w", Redact(tok), ns.srv.totalLimitError())
 	}
 	ns.tokens[tok] = e
 	return nil
@@ -318,5 +318,5 @@ func (ns *Namespace) storedOrPatternLocked(tok string) (*entry, error) {
 // 503 with Retry-After).
 func refusePatternRevocation(err error) *oauthError {
 	return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
-		desc: strings.TrimPrefix(err.Error(), "mockserver: "), retryAfter: "1"}
+		desc: err.Error(), retryAfter: "1"}
 }

@@ -69,8 +69,7 @@ func patternSet(t testing.TB) *fixtures.Set {
 func startPatterns(t *testing.T, opts ...mockserver.Option) (*httptest.Server, *mockserver.Server, *testClock) {
 	t.Helper()
 	clock := newClock()
-	ts, srv := start(t, append([]mockserver.Option{mockserver.WithFixtures(patternSet(t)), mockserver.WithClock(clock),
-		mockserver.WithAdmin(true)}, opts...)...)
+	ts, srv := start(t, append([]mockserver.Option{mockserver.WithFixtures(patternSet(t)), mockserver.WithClock(clock)}, opts...)...)
 	return ts, srv, clock
 }
 
@@ -186,7 +185,8 @@ func TestPatternRevoke(t *testing.T) {
 	for i := range 1000 {
 		introspectRS(t, ts, "load-"+strings.Repeat("1", 1+i%9))
 	}
-	if n := len(srv.Default().Tokens()); n != 1 {
+	if toks, _ := srv.Default().Tokens(); len(toks) != 1 {
+		n := len(toks)
 		t.Fatalf("the store holds %d tokens after introspecting pattern tokens; want the 1 fixture token", n)
 	}
 	r := do(t, ts, req{path: "/revoke", header: hdr("Authorization", basic("rs", "rs-secret")), body: "token=load-42"})
@@ -206,14 +206,15 @@ func TestPatternRevoke(t *testing.T) {
 	if got := introspectRS(t, ts, "load-44"); got != inactive {
 		t.Errorf("admin-revoked load-44: %s", got)
 	}
-	info, ok := srv.Default().Lookup("load-42")
-	if !ok || info.State != mockserver.StateRevoked || info.Token.Sub != "user-42" {
-		t.Errorf("Lookup(load-42) = %+v, %v", info, ok)
+	info, err := srv.Default().Lookup("load-42")
+	if err != nil || info.State != mockserver.StateRevoked || info.Token.Sub != "user-42" {
+		t.Errorf("Lookup(load-42) = %+v, %v", info, err)
 	}
-	if info, ok := srv.Default().Lookup("load-45"); !ok || info.State != mockserver.StateActive || info.Token.Sub != "user-45" {
-		t.Errorf("Lookup(load-45) = %+v, %v", info, ok)
+	if info, err := srv.Default().Lookup("load-45"); err != nil || info.State != mockserver.StateActive || info.Token.Sub != "user-45" {
+		t.Errorf("Lookup(load-45) = %+v, %v", info, err)
 	}
-	if n := len(srv.Default().Tokens()); n != 3 {
+	if toks, _ := srv.Default().Tokens(); len(toks) != 3 {
+		n := len(toks)
 		t.Errorf("the store holds %d tokens; want the fixture token and the 2 revoked", n)
 	}
 	srv.Default().Reset()
@@ -267,7 +268,7 @@ func TestPatternRememberBound(t *testing.T) {
 	if !strings.Contains(logs.String(), "cannot remember pattern token") || strings.Contains(logs.String(), "load-3") {
 		t.Errorf("log: %q; want the bound named and the token redacted", logs.String())
 	}
-	if err := srv.Default().SetScript("load-4", []mockserver.Step{{AfterCalls: 0, State: mockserver.StateRevoked}}); err == nil ||
+	if err := srv.Default().SetScript("load-4", []mockserver.Step{{When: mockserver.Always(), State: mockserver.StateRevoked}}); err == nil ||
 		!strings.Contains(err.Error(), "cannot remember") {
 		t.Errorf("SetScript past the bound: %v", err)
 	}

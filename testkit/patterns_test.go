@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/introspectmock/introspectmock/fixtures"
+	"github.com/introspectmock/introspectmock/internal/adminapi"
 	"github.com/introspectmock/introspectmock/mockserver"
 	"github.com/introspectmock/introspectmock/testkit"
 	behaviour "github.com/introspectmock/introspectmock/testkit/internal/suite"
@@ -26,11 +27,11 @@ func TestTokenPatterns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ms, err := mockserver.New(mockserver.WithFixtures(set), mockserver.WithAdmin(true))
+		ms, err := mockserver.New(mockserver.WithFixtures(set))
 		if err != nil {
 			t.Fatal(err)
 		}
-		ts := httptest.NewServer(ms)
+		ts := httptest.NewServer(adminapi.Handler(ms))
 		t.Cleanup(ts.Close)
 		behaviour.Patterns(t, connect(t, ts.URL))
 	})
