@@ -185,19 +185,7 @@ func (b *bencher) load() error {
 		}
 		return l
 	}
-	var mr, br loadResult
-	for round := range b.cfg.rounds {
-		for _, s := range []struct {
-			name string
-			l    load
-			res  *loadResult
-		}{{"introspectmock", newLoad(mockAddr), &mr}, {"baseline", newLoad(baseAddr), &br}} {
-			r := s.l.run()
-			fmt.Fprintf(b.log, "round %d %-14s %8.0f req/s  p50 %-8s p99 %-8s errors %d wrong %d\n",
-				round+1, s.name, r.rps(), formatDuration(r.pct(50)), formatDuration(r.pct(99)), r.errors, r.wrong)
-			*s.res = s.res.merge(r)
-		}
-	}
+	mr, br := b.alternate("introspectmock", newLoad(mockAddr), "baseline", newLoad(baseAddr))
 	if mr.wrong+br.wrong > 0 || mr.requests == 0 || br.requests == 0 {
 		return fmt.Errorf("wrong answers under load: introspectmock %d of %d, baseline %d of %d",
 			mr.wrong, mr.requests, br.wrong, br.requests)
@@ -493,6 +481,24 @@ func (b *bencher) print(w io.Writer) {
 	fmt.Fprintf(w, "\nBaseline: bench/baseline (net/http: ParseForm, BasicAuth, map lookup, json.Marshal per request). "+
 		"Load: %d keep-alive connections, %d × %v per server (after %v warm-up), alternating.\n",
 		b.cfg.conns, b.cfg.rounds, b.cfg.duration, b.cfg.warmup)
+}
+
+// alternate runs load x and load y one after the other, cfg.rounds times,
+// printing each run, and returns the merged results of each.
+func (b *bencher) alternate(xName string, x load, yName string, y load) (xr, yr loadResult) {
+	for round := range b.cfg.rounds {
+		for _, s := range []struct {
+			name string
+			l    load
+			res  *loadResult
+		}{{xName, x, &xr}, {yName, y, &yr}} {
+			r := s.l.run()
+			fmt.Fprintf(b.log, "round %d %-14s %8.0f req/s  p50 %-8s p99 %-8s errors %d wrong %d\n",
+				round+1, s.name, r.rps(), formatDuration(r.pct(50)), formatDuration(r.pct(99)), r.errors, r.wrong)
+			*s.res = s.res.merge(r)
+		}
+	}
+	return xr, yr
 }
 
 func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }

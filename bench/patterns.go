@@ -103,19 +103,7 @@ func (b *bencher) patterns() error {
 			}
 		}
 	})
-	var er, pr loadResult
-	for round := range b.cfg.rounds {
-		for _, s := range []struct {
-			name string
-			l    load
-			res  *loadResult
-		}{{"exact token", exact, &er}, {"pattern tokens", pattern, &pr}} {
-			r := s.l.run()
-			fmt.Fprintf(b.log, "round %d %-14s %8.0f req/s  p50 %-8s p99 %-8s errors %d wrong %d\n",
-				round+1, s.name, r.rps(), formatDuration(r.pct(50)), formatDuration(r.pct(99)), r.errors, r.wrong)
-			*s.res = s.res.merge(r)
-		}
-	}
+	er, pr := b.alternate("exact token", exact, "pattern tokens", pattern)
 	// Then distinct pattern tokens until there were enough of them.
 	rest := pattern
 	rest.warmup = 0
