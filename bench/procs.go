@@ -23,10 +23,11 @@ const (
 	baselinePkg = "github.com/introspectmock/introspectmock/bench/baseline"
 )
 
-// build compiles pkg into dir and returns the executable's path.
-func build(dir, pkg string) (string, error) {
-	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, pkg)
+// build compiles pkg into dir, with the build tags given, and returns the
+// executable's path.
+func build(dir, pkg string, tags ...string) (string, error) {
+	out := filepath.Join(dir, strings.Join(append([]string{filepath.Base(pkg)}, tags...), "-"))
+	cmd := exec.Command("go", "build", "-tags", strings.Join(tags, ","), "-o", out, pkg)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("go build %s: %w", pkg, err)
@@ -179,9 +180,10 @@ func procMemory(pid int) (rss, peak int64, err error) {
 	return rss, peak, nil
 }
 
-// runMeasured runs path with args to completion and returns its wall time
-// and peak RSS (getrusage's ru_maxrss, the same as VmHWM).
-func runMeasured(path string, args ...string) (wall time.Duration, peak int64, out string, err error) {
+// runMeasured runs path with args to completion and returns its wall time,
+// CPU time (user and system) and peak RSS (getrusage's ru_maxrss, the same
+// as VmHWM).
+func runMeasured(path string, args ...string) (wall, cpu time.Duration, peak int64, out string, err error) {
 	cmd := exec.Command(path, args...)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
@@ -189,9 +191,10 @@ func runMeasured(path string, args ...string) (wall time.Duration, peak int64, o
 	err = cmd.Run()
 	wall = time.Since(t0)
 	if cmd.ProcessState != nil {
+		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			peak = ru.Maxrss << 10 // kB on Linux
 		}
 	}
-	return wall, peak, buf.String(), err
+	return wall, cpu, peak, buf.String(), err
 }

@@ -107,7 +107,10 @@ func authenticate(ns *Namespace, st *state, r *http.Request, f *form, now time.T
 		// SPEC CA-7: client_id alone does not authenticate, except for a
 		// registered public client at the revocation endpoint (SPEC RV-2).
 		cl := st.clients[f.clientID]
-		if kind == forRevoke && cl != nil && cl.public() {
+		if (kind == forRevoke || kind == forToken && userGrant(f.grantType)) && cl != nil && cl.public() {
+			// A public client at the token endpoint: the code's PKCE
+			// verifier, or the refresh token bound to it, stands in for
+			// authentication (RFC 6749 §4.1.3, §6; RFC 7636).
 			return caller{method: authNone, clientID: cl.id, client: cl}, nil
 		}
 		if st.allowAnonymous && kind != forToken {
@@ -209,7 +212,7 @@ func authBearerToken(ns *Namespace, st *state, tok string, now time.Time, kind e
 		}
 	}
 	if found == nil {
-		if e := ns.tokens[tok]; e != nil && e.issuedTo != nil && e.activeAt(now) {
+		if e := ns.tokens[tok]; e != nil && e.issuedTo != nil && e.grant == nil && e.activeAt(now) {
 			found = e.issuedTo
 			c.clientID = found.id
 		}

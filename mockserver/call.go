@@ -8,11 +8,15 @@ import (
 )
 
 // Endpoint names, as Call.Endpoint reports them (and the admin API's
-// ?endpoint= filter takes them). FailNextAt takes the first three.
+// ?endpoint= filter takes them). FailNextAt takes introspect, revoke,
+// token and authorize.
 const (
 	EndpointIntrospect = "introspect" // POST /introspect (RFC 7662)
 	EndpointRevoke     = "revoke"     // POST /revoke (RFC 7009)
-	EndpointToken      = "token"      // POST /token (client_credentials)
+	EndpointToken      = "token"      // POST /token
+	EndpointAuthorize  = "authorize"  // GET and POST /authorize (RFC 6749 §4.1)
+	EndpointUserinfo   = "userinfo"   // GET and POST /userinfo (OpenID Connect Core §5.3)
+	EndpointLogout     = "logout"     // GET and POST /logout (OpenID Connect RP-Initiated Logout)
 	EndpointDiscovery  = "discovery"  // the /.well-known/ metadata documents
 	EndpointJWKS       = "jwks"       // GET /jwks
 	EndpointHealth     = "healthz"    // GET /healthz

@@ -177,7 +177,7 @@ func TestFailNextAtRefuses(t *testing.T) {
 		f        mockserver.Fault
 		want     string
 	}{
-		{"unknown endpoint", mockserver.EndpointJWKS, mockserver.Fault{Status: 500}, "unknown endpoint 'jwks' (want introspect, revoke or token)"},
+		{"unknown endpoint", mockserver.EndpointJWKS, mockserver.Fault{Status: 500}, "unknown endpoint 'jwks' (want introspect, revoke, token or authorize)"},
 		{"malformed at revoke", mockserver.EndpointRevoke, mockserver.Fault{Malformed: fixtures.MalformedHTML}, "malformed breaks an introspection answer"},
 		{"delay over the cap", mockserver.EndpointToken, mockserver.Fault{Delay: fixtures.MaxDelay + time.Second}, "delay must be at most 10m"},
 		{"delay over the cap at introspect", mockserver.EndpointIntrospect, mockserver.Fault{Delay: 1000 * time.Hour}, "delay must be at most 10m"},
@@ -243,9 +243,9 @@ func TestAdminFaultsEndpoint(t *testing.T) {
 
 	for _, st := range []adminStep{
 		{"unknown endpoint", "POST", "/admin/faults", `{"endpoint":"jwks","respond":{"status":500}}`, 400,
-			`{"error":"invalid_request","error_description":"endpoint: unknown endpoint 'jwks' (want introspect, revoke or token)"}`},
+			`{"error":"invalid_request","error_description":"endpoint: unknown endpoint 'jwks' (want introspect, revoke, token or authorize)"}`},
 		{"endpoint not a string", "POST", "/admin/faults", `{"endpoint":{"x":1},"respond":{"status":500}}`, 400, `~body:1:13: endpoint: want a string`},
-		{"malformed at revoke", "POST", "/admin/faults", `{"endpoint":"revoke","respond":{"malformed":"html"}}`, 400, `~malformed breaks an introspection answer; at revoke use status, delay or drop`},
+		{"malformed at revoke", "POST", "/admin/faults", `{"endpoint":"revoke","respond":{"malformed":"html"}}`, 400, `~malformed breaks an introspection answer; at revoke use status, error, delay or drop`},
 		{"ER-5/delay over the cap", "POST", "/admin/faults", `{"endpoint":"revoke","respond":{"status":503,"delay":"1000h"}}`, 400,
 			`{"error":"invalid_request","error_description":"body:1:54: respond.delay: delay must be at most 10m, got 1000h"}`},
 	} {

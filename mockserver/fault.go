@@ -24,7 +24,7 @@ func (s *Server) playFault(ns *Namespace, w http.ResponseWriter, r *http.Request
 	case f.Drop:
 		s.drop(ns, w, r, c)
 		return false
-	case f.Status != 0:
+	case f.Status != 0 || f.Error != "":
 		s.writeFaultStatus(w, c, f)
 		return false
 	case f.Malformed != "":
@@ -36,13 +36,14 @@ func (s *Server) playFault(ns *Namespace, w http.ResponseWriter, r *http.Request
 
 // faultEndpoints are the endpoints FailNextAt takes, in the order of
 // Namespace.faults.
-var faultEndpoints = [...]string{EndpointIntrospect, EndpointRevoke, EndpointToken}
+var faultEndpoints = [...]string{EndpointIntrospect, EndpointRevoke, EndpointToken, EndpointAuthorize}
 
 // Slots of Namespace.faults.
 const (
 	slotIntrospect = iota
 	slotRevoke
 	slotToken
+	slotAuthorize
 )
 
 // faultSlot returns the slot of endpoint in Namespace.faults, or -1 when
@@ -78,24 +79,36 @@ func (ns *Namespace) FailNextAt(endpoint string, count int, f Fault) {
 // failNextAt is FailNextAt returning its error instead of panicking;
 // nothing changes on error.
 func (ns *Namespace) failNextAt(endpoint string, count int, f Fault) error {
-	slot := faultSlot(endpoint)
-	if slot < 0 {
-		return fmt.Errorf("endpoint: unknown endpoint %s (want %s, %s or %s)", quote(endpoint),
-			EndpointIntrospect, EndpointRevoke, EndpointToken)
+	if err := checkFault(endpoint, count, f); err != nil {
+		return err
 	}
+	slot := faultSlot(endpoint)
 	if count <= 0 {
 		ns.faults[slot].Store(nil)
+		return nil
+	}
+	p := &pendingFaults{f: f, desc: describeFault(&f)}
+	p.left.Store(int64(count))
+	ns.faults[slot].Store(p)
+	return nil
+}
+
+// checkFault reports what failNextAt would refuse.
+func checkFault(endpoint string, count int, f Fault) error {
+	slot := faultSlot(endpoint)
+	if slot < 0 {
+		return fmt.Errorf("endpoint: unknown endpoint %s (want %s, %s, %s or %s)", quote(endpoint),
+			EndpointIntrospect, EndpointRevoke, EndpointToken, EndpointAuthorize)
+	}
+	if count <= 0 {
 		return nil
 	}
 	if err := f.Validate(); err != nil {
 		return err
 	}
 	if f.Malformed != "" && slot != slotIntrospect {
-		return fmt.Errorf("respond.malformed: malformed breaks an introspection answer; at %s use status, delay or drop", endpoint)
+		return fmt.Errorf("respond.malformed: malformed breaks an introspection answer; at %s use status, error, delay or drop", endpoint)
 	}
-	p := &pendingFaults{f: f, desc: describeFault(&f)}
-	p.left.Store(int64(count))
-	ns.faults[slot].Store(p)
 	return nil
 }
 
@@ -173,6 +186,12 @@ func faultCode(status int) string {
 // 401 carries a Basic challenge and a 405 an Allow header (SPEC ER-3).
 func (s *Server) writeFaultStatus(w http.ResponseWriter, c *call, f *Fault) {
 	e := &oauthError{status: f.Status, code: faultCode(f.Status), desc: "injected fault"}
+	if f.Error != "" {
+		e.code = f.Error
+		if e.status == 0 {
+			e.status = http.StatusBadRequest
+		}
+	}
 	switch f.Status {
 	case http.StatusUnauthorized:
 		e.challenges = []string{challengeBasic}

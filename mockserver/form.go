@@ -25,6 +25,8 @@ type form struct {
 	// client_assertion and client_assertion_type (private_key_jwt, RFC 7523 §2.2)
 	clientAssertion     string
 	clientAssertionType string
+	// The authorization code flow's (RFC 6749 §4.1.3, §6; RFC 7636 §4.5).
+	code, redirectURI, codeVerifier, refreshToken string
 }
 
 // readForm reads the application/x-www-form-urlencoded body of r for the
@@ -139,6 +141,14 @@ func parseForm(body []byte, kind endpointKind) (form, *oauthError) {
 			dst = &f.clientAssertion
 		case "client_assertion_type":
 			dst = &f.clientAssertionType
+		case "code":
+			dst = &f.code
+		case "redirect_uri":
+			dst = &f.redirectURI
+		case "code_verifier":
+			dst = &f.codeVerifier
+		case "refresh_token":
+			dst = &f.refreshToken
 		}
 		if dst == nil || !reads(kind, key) {
 			continue // SPEC IQ-5
@@ -160,7 +170,7 @@ func reads(kind endpointKind, key string) bool {
 	switch key {
 	case "token", "token_type_hint":
 		return kind != forToken
-	case "grant_type", "scope":
+	case "grant_type", "scope", "code", "redirect_uri", "code_verifier", "refresh_token":
 		return kind == forToken
 	}
 	return true // client_id, client_secret, client_assertion, client_assertion_type

@@ -23,7 +23,9 @@ type signingKey struct {
 	// rs and ps sign introspection responses: RS256 under kid, the key's
 	// RFC 7638 thumbprint, and PS256 under kid + "-PS256".
 	rs, ps *jwsSigner
-	jwks   []byte // {"keys":[…]}
+	// id signs OpenID Connect ID Tokens: RS256 under the rs kid, typ JWT.
+	id   *jwsSigner
+	jwks []byte // {"keys":[…]}
 }
 
 // signingKey returns the server's key, generating it on first use: 2048-bit
@@ -57,6 +59,9 @@ func newSigningKey(key *rsa.PrivateKey) (*signingKey, error) {
 		return nil, err
 	}
 	if k.ps, err = newJWSSigner(key, fixtures.AlgPS256, ps.KeyID, jwtResponseTyp); err != nil {
+		return nil, err
+	}
+	if k.id, err = newJWSSigner(key, fixtures.AlgRS256, pub.KeyID, "JWT"); err != nil {
 		return nil, err
 	}
 	if k.jwks, err = json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{pub, ps}}); err != nil {

@@ -13,9 +13,11 @@ import (
 // are omitted (SPEC MD-7) except response_types_supported (SPEC MD-10).
 type metadata struct {
 	Issuer                        string   `json:"issuer"`
+	AuthorizationEndpoint         string   `json:"authorization_endpoint"`
 	TokenEndpoint                 string   `json:"token_endpoint"`
 	JWKSURI                       string   `json:"jwks_uri"`
 	ResponseTypesSupported        []string `json:"response_types_supported"`
+	ResponseModesSupported        []string `json:"response_modes_supported"`
 	GrantTypesSupported           []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
 	TokenEndpointAuthSigningAlgs  []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
@@ -34,6 +36,13 @@ type metadata struct {
 	// openid-configuration only (SPEC MD-10).
 	SubjectTypesSupported []string `json:"subject_types_supported,omitempty"`
 	IDTokenSigningAlgs    []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	// PKCE (RFC 7636 §6.2), the iss authorization response parameter
+	// (RFC 9207 §3), userinfo (OpenID Connect Discovery §3) and
+	// RP-initiated logout (RP-Initiated Logout §3.1).
+	CodeChallengeMethods []string `json:"code_challenge_methods_supported"`
+	AuthorizationRespIss bool     `json:"authorization_response_iss_parameter_supported"`
+	UserinfoEndpoint     string   `json:"userinfo_endpoint,omitempty"`
+	EndSessionEndpoint   string   `json:"end_session_endpoint,omitempty"`
 }
 
 // newMetadata describes the namespace for issuer. Endpoints are built from
@@ -43,11 +52,15 @@ func newMetadata(st *state, issuer string, openid bool) *metadata {
 	base := strings.TrimSuffix(issuer, "/")
 	m := &metadata{
 		Issuer:                   issuer,
+		AuthorizationEndpoint:    base + "/authorize",
 		TokenEndpoint:            base + "/token",
 		JWKSURI:                  base + "/jwks",
-		ResponseTypesSupported:   []string{},
-		GrantTypesSupported:      []string{"client_credentials"},
+		ResponseTypesSupported:   []string{"code"},
+		ResponseModesSupported:   []string{"query"},
+		GrantTypesSupported:      []string{"authorization_code", "refresh_token", "client_credentials"},
 		TokenEndpointAuthMethods: []string{"client_secret_basic", "client_secret_post"},
+		CodeChallengeMethods:     []string{"S256"},
+		AuthorizationRespIss:     true,
 		RevocationEndpoint:       base + "/revoke",
 		// "Bearer" is from the OAuth Access Token Types registry, which
 		// RFC 8414 §2 allows in these two lists.
@@ -61,12 +74,17 @@ func newMetadata(st *state, issuer string, openid bool) *metadata {
 	if st.allowAnonymous || st.hasPublic {
 		m.RevocationEndpointAuthMethods = append(m.RevocationEndpointAuthMethods, "none")
 	}
+	if st.hasPublic {
+		m.TokenEndpointAuthMethods = append(m.TokenEndpointAuthMethods, "none")
+	}
 	if openid {
 		// OIDC Discovery §3 requires both; RS256 is the jwks_uri key's alg
 		// (SPEC MD-8), which always exists. OpenID clients such as Ruby's
 		// openid_connect reject a document without them.
 		m.SubjectTypesSupported = []string{"public"}
 		m.IDTokenSigningAlgs = []string{"RS256"}
+		m.UserinfoEndpoint = base + "/userinfo"
+		m.EndSessionEndpoint = base + "/logout"
 	}
 	return m
 }

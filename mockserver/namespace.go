@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,13 @@ type Namespace struct {
 	// (clientassertion.go).
 	jtis jtiCache
 
+	// codes holds the authorization codes issued at /authorize and not
+	// yet expired (authorize.go). Guarded by mu.
+	codes map[string]*authCode
+	// nextLogin is who the next authorization request that names nobody
+	// logs in as (SetNextLogin); nil for none.
+	nextLogin atomic.Pointer[string]
+
 	// faults holds the FailNextAt orders by endpoint (faultSlot); nil for none.
 	faults  [len(faultEndpoints)]atomic.Pointer[pendingFaults]
 	stub    atomic.Pointer[Stub] // SetStub; nil for none
@@ -77,6 +85,13 @@ type state struct {
 	hasPublic     bool // some client has a client_id and no secret
 	jwtResponses  bool // some client sets a JWT response alg (SPEC JR-8)
 	privateKeyJWT bool // some client authenticates with private_key_jwt (SPEC MD-6)
+
+	// The users of the authorization endpoint (users.go): by sub, by
+	// username, the default one (nil for none) and all in order.
+	users       map[string]*user
+	usernames   map[string]*user
+	defaultUser *user
+	userList    []*user
 }
 
 // add registers c, keeping the derived flags true to the clients. A
@@ -121,6 +136,10 @@ type client struct {
 	// jwt holds its keys (private_key_jwt) and JWT introspection response
 	// settings (clientassertion.go); nil for none.
 	jwt *clientJWT
+	// The authorization code flow (authorize.go): registered redirect
+	// URIs, post-logout redirect URIs, the login page, plain PKCE.
+	redirectURIs, postLogoutURIs []string
+	loginPage, plainPKCE         bool
 }
 
 // entry is a token of the store. Fields other than calls are guarded by
@@ -140,6 +159,12 @@ type entry struct {
 	// calls counts authenticated introspections of the token (the script's
 	// n), incremented once per call with mu held for reading.
 	calls atomic.Int64
+	// grant is the login a token of the authorization code flow belongs
+	// to (grant.go); nil for other tokens.
+	grant *grantInfo
+	// rotated marks a refresh token already exchanged for a new one: a
+	// second use revokes its family (RFC 9700 §4.14.2).
+	rotated bool
 }
 
 // activeAt reports whether the token is active at now (SPEC TL-2): not
@@ -197,6 +222,11 @@ func (ns *Namespace) load(set *fixtures.Set) error {
 	if err != nil {
 		return err
 	}
+	for _, o := range set.Faults {
+		if err := checkFaultOrder(o); err != nil {
+			return err
+		}
+	}
 	ns.mu.Lock()
 	if !ns.holdLocked(len(tokens) - len(ns.tokens)) {
 		ns.mu.Unlock()
@@ -204,8 +234,31 @@ func (ns *Namespace) load(set *fixtures.Set) error {
 	}
 	ns.tokens = tokens
 	ns.issued = nil
+	ns.codes = nil
 	ns.st.Store(st)
 	ns.mu.Unlock()
+	ns.nextLogin.Store(nil)
+	for _, o := range set.Faults {
+		_ = ns.failNextAt(faultOrderEndpoint(o), o.Count, o.Respond) // checked above
+	}
+	return nil
+}
+
+// faultOrderEndpoint is the endpoint of a fault order: introspect when
+// it names none, as POST /admin/faults does.
+func faultOrderEndpoint(o fixtures.FaultOrder) string {
+	if o.Endpoint == "" {
+		return EndpointIntrospect
+	}
+	return o.Endpoint
+}
+
+// checkFaultOrder reports a fixture fault order failNextAt would refuse,
+// with its position.
+func checkFaultOrder(o fixtures.FaultOrder) error {
+	if err := checkFault(faultOrderEndpoint(o), o.Count, o.Respond); err != nil {
+		return fmt.Errorf("mockserver: %s: faults: %v", o.Pos, err)
+	}
 	return nil
 }
 
@@ -230,7 +283,8 @@ func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string
 		return nil, nil, fmt.Errorf("mockserver: the fixtures hold %d tokens, more than the limit of %d per namespace (WithMaxTokens, --max-tokens): %w",
 			len(set.Tokens), ns.srv.cfg.maxTokens, ErrLimit)
 	}
-	st := &state{allowAnonymous: set.AllowAnonymous, clients: make(map[string]*client)}
+	st := &state{allowAnonymous: set.AllowAnonymous, clients: make(map[string]*client),
+		users: make(map[string]*user), usernames: make(map[string]*user)}
 	issuer := ns.srv.cfg.issuer
 	if issuer == "" {
 		issuer = set.Issuer
@@ -255,6 +309,17 @@ func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string
 		}
 		if err := st.add(c); err != nil {
 			return nil, nil, fmt.Errorf("mockserver: %s: duplicate %w", place(fc.Pos, "clients", i), err)
+		}
+	}
+
+	for i := range set.Users {
+		fu := &set.Users[i]
+		u, err := newUser(fu)
+		if err == nil {
+			err = st.addUser(u)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("mockserver: %s: %v", place(fu.Pos, "users", i), err)
 		}
 	}
 
@@ -313,6 +378,18 @@ func newClient(fc *fixtures.Client) (*client, error) {
 		post:       len(fc.AuthMethods) == 0,
 	}
 	c.revokeOwnOnly, c.revokeRefreshOnly = fc.RevocationOwnership, fc.NoRevokeAccessTokens // SPEC RV-6, opt-in
+	for _, u := range fc.RedirectURIs {
+		if err := fixtures.CheckRedirectURI(u); err != nil {
+			return nil, err
+		}
+	}
+	for _, u := range fc.PostLogoutRedirectURIs {
+		if err := fixtures.CheckRedirectURI(u); err != nil {
+			return nil, err
+		}
+	}
+	c.redirectURIs, c.postLogoutURIs = slices.Clone(fc.RedirectURIs), slices.Clone(fc.PostLogoutRedirectURIs)
+	c.loginPage, c.plainPKCE = fc.LoginPage, fc.AllowPlainPKCE
 	if c.lifetime == 0 {
 		c.lifetime = defaultTokenLifetime
 	}
@@ -326,6 +403,10 @@ func newClient(fc *fixtures.Client) (*client, error) {
 			// Meaningful for bearer callers only, which use no other method.
 		case fixtures.AuthPrivateKeyJWT:
 			// Checked by newClientJWT.
+		case fixtures.AuthNone:
+			if fc.ClientSecret != "" || len(fc.AuthMethods) > 1 {
+				return nil, fmt.Errorf("auth method none is a public client's alone: no client_secret, no other method")
+			}
 		default:
 			return nil, fmt.Errorf("unknown auth method %q", m)
 		}

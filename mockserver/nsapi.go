@@ -292,15 +292,9 @@ func (ns *Namespace) AddClient(c fixtures.Client) error {
 	if err != nil {
 		return fmt.Errorf("mockserver: AddClient: %w", err)
 	}
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
-	st := *ns.st.Load()
-	st.clients = maps.Clone(st.clients) // the published state is immutable
-	st.bearers = slices.Clip(st.bearers)
-	if err := st.add(cl); err != nil {
+	if err := ns.updateState(func(st *state) error { return st.add(cl) }); err != nil {
 		return fmt.Errorf("mockserver: AddClient: %w", err)
 	}
-	ns.st.Store(&st)
 	return nil
 }
 

@@ -24,6 +24,7 @@ type config struct {
 	maxTokens     int
 	maxTotal      int  // WithMaxTotalTokens
 	jwtDisabled   bool // WithJWTIntrospection(false)
+	loginPage     bool // WithLoginPage
 }
 
 // Defaults of the limits.

@@ -19,6 +19,12 @@ func (s *Server) routes(r *mux.Router) {
 	r.Handle("/introspect", s.introspect).Methods(post...).Name(EndpointIntrospect) // ServeHTTP calls s.introspect directly too
 	r.Handle("/revoke", s.endpoint(EndpointRevoke, s.handleRevoke)).Methods(post...).Name(EndpointRevoke)
 	r.Handle("/token", s.endpoint(EndpointToken, s.handleToken)).Methods(post...).Name(EndpointToken)
+	// The authorization code flow and OpenID Connect (authorize.go,
+	// userinfo.go, logout.go).
+	getPost := []string{http.MethodGet, http.MethodHead, http.MethodPost}
+	r.Handle("/authorize", s.endpoint(EndpointAuthorize, s.handleAuthorize)).Methods(getPost...).Name(EndpointAuthorize)
+	r.Handle("/userinfo", s.endpoint(EndpointUserinfo, s.handleUserinfo)).Methods(getPost...).Name(EndpointUserinfo)
+	r.Handle("/logout", s.endpoint(EndpointLogout, s.handleLogout)).Methods(getPost...).Name(EndpointLogout)
 
 	// RFC 8414 §3 and OIDC Discovery §4, plus the RFC 8414 §3.1 placement
 	// for an issuer with a path; the issuer-path placement

@@ -78,6 +78,9 @@ func describeFault(f *Fault) string {
 	if f.Status != 0 {
 		parts = append(parts, "status "+strconv.Itoa(f.Status))
 	}
+	if f.Error != "" {
+		parts = append(parts, "error "+f.Error)
+	}
 	if f.Drop {
 		parts = append(parts, "drop")
 	}

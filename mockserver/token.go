@@ -23,6 +23,10 @@ func (s *Server) handleToken(ns *Namespace, w http.ResponseWriter, r *http.Reque
 		s.writeError(w, c, err)
 		return
 	}
+	if userGrant(f.grantType) {
+		s.handleUserGrant(ns, w, r, c, &f)
+		return
+	}
 
 	ns.mu.Lock()
 	st := ns.state()
@@ -71,7 +75,7 @@ func issue(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok st
 		return "", 0, "", errInvalidRequest("grant_type is required")
 	case f.grantType != "client_credentials":
 		return "", 0, "", &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type",
-			desc: "only client_credentials is supported"}
+			desc: "supported grant types: authorization_code, refresh_token and client_credentials"}
 	case cl.introspectOnly:
 		return "", 0, "", &oauthError{status: http.StatusBadRequest, code: "unauthorized_client",
 			desc: "client may not fetch tokens"}
@@ -83,15 +87,8 @@ func issue(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok st
 	lifetime = int64((cl.lifetime + time.Second - 1) / time.Second) // whole seconds, rounded up
 	iat := now.Truncate(time.Second)
 	exp := iat.Add(time.Duration(lifetime) * time.Second) // SPEC TE-4: exp = iat + expires_in
-	ns.pruneIssuedLocked(now)
-	if len(ns.tokens) >= ns.srv.cfg.maxTokens && !ns.sweepLocked(now) {
-		return "", 0, "", &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
-			desc: "the token store of this namespace is full: " + strconv.Itoa(ns.srv.cfg.maxTokens) + " tokens, the limit (WithMaxTokens, --max-tokens)", retryAfter: "1"}
-	}
-	if !ns.holdLocked(1) && (!ns.sweepLocked(now) || !ns.holdLocked(1)) {
-		ns.sweptAt = time.Now() // no sweep for a second: other namespaces hold the tokens
-		return "", 0, "", &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
-			desc: "the token stores of all namespaces are full: " + strconv.Itoa(ns.srv.cfg.maxTotal) + " tokens, the limit (WithMaxTotalTokens, --max-total-tokens)", retryAfter: "1"}
+	if err := ns.roomLocked(now, 1); err != nil {
+		return "", 0, "", err
 	}
 	tok = randomToken()
 	e, rerr := newEntry(&fixtures.Token{
@@ -108,21 +105,39 @@ func issue(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok st
 	return tok, lifetime, scope, nil
 }
 
+// roomLocked makes room for n more tokens issued at /token and counts
+// them in the server's total (holdLocked): it prunes expired ones, and
+// sweeps a full store. The caller gives back (holdLocked(-k)) what it
+// then does not store. ns.mu must be held for writing.
+func (ns *Namespace) roomLocked(now time.Time, n int) *oauthError {
+	ns.pruneIssuedLocked(now)
+	if len(ns.tokens)+n > ns.srv.cfg.maxTokens && !ns.sweepLocked(now, n) {
+		return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
+			desc: "the token store of this namespace is full: " + strconv.Itoa(ns.srv.cfg.maxTokens) + " tokens, the limit (WithMaxTokens, --max-tokens)", retryAfter: "1"}
+	}
+	if !ns.holdLocked(n) && (!ns.sweepLocked(now, n) || !ns.holdLocked(n)) {
+		ns.sweptAt = time.Now() // no sweep for a second: other namespaces hold the tokens
+		return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
+			desc: "the token stores of all namespaces are full: " + strconv.Itoa(ns.srv.cfg.maxTotal) + " tokens, the limit (WithMaxTotalTokens, --max-total-tokens)", retryAfter: "1"}
+	}
+	return nil
+}
+
 // sweepLocked makes room in a full store by deleting the tokens issued at
 // /token that are no longer active at now, and reports whether there is
 // room. After a sweep that left the store full, none is tried for a second.
 // ns.mu must be held for writing.
-func (ns *Namespace) sweepLocked(now time.Time) bool {
+func (ns *Namespace) sweepLocked(now time.Time, n int) bool {
 	if time.Since(ns.sweptAt) < time.Second {
 		return false
 	}
 	for tok, e := range ns.tokens {
-		if e.issuedTo != nil && !e.activeAt(now) {
+		if (e.issuedTo != nil || e.grant != nil) && !e.activeAt(now) {
 			delete(ns.tokens, tok)
 			ns.holdLocked(-1)
 		}
 	}
-	if len(ns.tokens) >= ns.srv.cfg.maxTokens {
+	if len(ns.tokens)+n > ns.srv.cfg.maxTokens {
 		ns.sweptAt = time.Now()
 		return false
 	}

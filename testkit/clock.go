@@ -14,9 +14,7 @@ type Clock struct {
 
 // Now returns the server's current time.
 func (c *Clock) Now() time.Time {
-	if c.s.tb != nil {
-		c.s.tb.Helper()
-	}
+	c.s.rep.Helper()
 	st, err := c.s.be.clockNow()
 	if err != nil {
 		c.s.fatalf("testkit: Clock.Now: %v", err)
@@ -26,9 +24,7 @@ func (c *Clock) Now() time.Time {
 
 // Frozen reports whether the clock is stopped.
 func (c *Clock) Frozen() bool {
-	if c.s.tb != nil {
-		c.s.tb.Helper()
-	}
+	c.s.rep.Helper()
 	st, err := c.s.be.clockNow()
 	if err != nil {
 		c.s.fatalf("testkit: Clock.Frozen: %v", err)
@@ -39,9 +35,7 @@ func (c *Clock) Frozen() bool {
 // Freeze stops the clock at the current instant; it stays there until
 // Advance, Set or Resume. Freezing a frozen clock does nothing.
 func (c *Clock) Freeze() {
-	if c.s.tb != nil {
-		c.s.tb.Helper()
-	}
+	c.s.rep.Helper()
 	if err := c.s.be.clockFreeze(); err != nil {
 		c.s.fatalf("testkit: Clock.Freeze: %v", err)
 	}
@@ -50,9 +44,7 @@ func (c *Clock) Freeze() {
 // Resume lets a frozen clock run again, in real time from the instant it
 // shows now.
 func (c *Clock) Resume() {
-	if c.s.tb != nil {
-		c.s.tb.Helper()
-	}
+	c.s.rep.Helper()
 	if err := c.s.be.clockResume(); err != nil {
 		c.s.fatalf("testkit: Clock.Resume: %v", err)
 	}
@@ -61,9 +53,7 @@ func (c *Clock) Resume() {
 // Advance moves the clock by d, frozen or running; a frozen clock stays
 // frozen. A negative d moves it back.
 func (c *Clock) Advance(d time.Duration) {
-	if c.s.tb != nil {
-		c.s.tb.Helper()
-	}
+	c.s.rep.Helper()
 	if err := c.s.be.clockAdvance(d); err != nil {
 		c.s.fatalf("testkit: Clock.Advance(%v): %v", d, err)
 	}
@@ -72,9 +62,7 @@ func (c *Clock) Advance(d time.Duration) {
 // Set moves the clock to t, forward or back. A frozen clock stays frozen at
 // t; a running one runs on from t.
 func (c *Clock) Set(t time.Time) {
-	if c.s.tb != nil {
-		c.s.tb.Helper()
-	}
+	c.s.rep.Helper()
 	if err := c.s.be.clockSet(t); err != nil {
 		c.s.fatalf("testkit: Clock.Set(%s): %v", t.Format(time.RFC3339Nano), err)
 	}

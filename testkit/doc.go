@@ -26,4 +26,21 @@
 // Connect to the same URL share that server's (or namespace's) state, which
 // outlives them. Methods are safe for concurrent
 // use. Tokens and secrets are redacted in every message testkit prints.
+//
+// # Whole suites
+//
+// Helpers without a t parameter (AddToken, Revoke, Script, Clock().Set, …)
+// report failures to the Server's test with Fatalf, from that test's
+// goroutine only. Subtests that share their parent's server, and tests
+// that share one server from TestMain, each take a view bound to
+// themselves: as.With(t) is the same server, reporting to t.
+//
+// Start sends the server's log (a line per request, never a token or a
+// secret) to the test's log, which go test shows for a failing test;
+// WithLogger sends it elsewhere.
+//
+// Introspect and RevokeAsCaller call the endpoints as the service under
+// test would, and decode the answer. Calls returns the journal (all of it,
+// or the calls a CallFilter picks), without the requests testkit makes on
+// its own; a Call prints its token redacted however it is formatted.
 package testkit

@@ -251,3 +251,74 @@ func ExampleServer_AssertIntrospected() {
 	}
 	_ = testCache
 }
+
+// One server for a test and its parallel subtests: each subtest uses a
+// view bound to its own t, so a failing helper fails that subtest only.
+// (Compiled, not run: it needs the test's t.)
+func ExampleServer_With() {
+	testOrders := func(t *testing.T) {
+		as := testkit.Start(t) // closed when the test and all its subtests are done
+		for _, scope := range []string{"orders:read", "orders:write"} {
+			t.Run(scope, func(t *testing.T) {
+				t.Parallel()
+				as := as.With(t) // not the parent's t: failing it from here would panic
+				tok := as.AddToken(mockserver.Token{Scope: scope, ExpiresIn: time.Hour})
+				// ... call the service under test with tok.
+				as.AssertIntrospected(t, tok, 1)
+			})
+		}
+	}
+	_ = testOrders
+}
+
+// Introspect asks the server about a token as the resource server would,
+// and decodes the answer: for checking a test's setup, or faults.
+func ExampleServer_Introspect() {
+	as, err := testkit.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer as.Close()
+
+	tok := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
+	in := as.Introspect(tok)
+	fmt.Println(in.Status, in.Active, in.Scope(), in.Sub())
+
+	as.FailNext(1, mockserver.Fault{Status: http.StatusServiceUnavailable, RetryAfter: 2 * time.Second})
+	in = as.Introspect(tok)
+	fmt.Println(in.Status, in.Active, in.Header.Get("Retry-After"), in.Members["error"])
+
+	fmt.Println(as.RevokeAsCaller(tok).Status, as.Introspect(tok).Active)
+	// Output:
+	// 200 true orders:read alice
+	// 503 false 2 temporarily_unavailable
+	// 200 false
+}
+
+// A filter picks calls of the journal by endpoint, token and time, as the
+// admin API's /admin/calls?endpoint=&token= does.
+func ExampleCallFilter() {
+	as, err := testkit.New(testkit.WithClock(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer as.Close()
+
+	tok := as.AddToken(mockserver.Token{Token: "orders-token-1", ExpiresIn: time.Hour})
+	as.Introspect(tok)
+	as.Clock().Advance(time.Minute)
+	since := as.Clock().Now()
+	as.Introspect(tok)
+	as.RevokeAsCaller(tok)
+
+	fmt.Println(len(as.Calls()), "calls")
+	fmt.Println(len(as.Calls(testkit.CallFilter{Endpoint: mockserver.EndpointIntrospect, Token: tok})), "introspections of tok")
+	for _, c := range as.Calls(testkit.CallFilter{Since: since}) {
+		fmt.Println(c) // the token is redacted however a Call is printed
+	}
+	// Output:
+	// 3 calls
+	// 2 introspections of tok
+	// 2030-01-01T09:01:00Z introspect client="testkit-rs" auth=basic token=orde… status=200 active=true
+	// 2030-01-01T09:01:00Z revoke client="testkit-rs" auth=basic token=orde… status=200
+}

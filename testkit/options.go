@@ -3,6 +3,7 @@ package testkit
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/introspectmock/introspectmock/fixtures"
@@ -21,6 +22,8 @@ type options struct {
 	issuer         string
 	allowAnonymous bool
 	journalSize    int // 0: the mockserver default
+	logger         *slog.Logger
+	loggerSet      bool // WithLogger was given (logger may be nil: discard)
 }
 
 // WithFixtures loads fixture files, or directories of *.yaml and *.yml

@@ -107,7 +107,7 @@ func Connect(baseURL string, opts ...RemoteOption) (*Server, error) {
 			optErr = err
 		}
 	}
-	s := &Server{tb: o.tb}
+	s := newServer(&core{}, o.tb)
 	s.closers = append(s.closers, o.closers...)
 	if optErr != nil {
 		return s, fmt.Errorf("testkit: connect: %w", optErr)
@@ -123,7 +123,6 @@ func Connect(baseURL string, opts ...RemoteOption) (*Server, error) {
 	}
 	r := &remote{base: base, client: client, adminToken: o.adminToken}
 	s.be, s.base, s.client = r, base, client
-	s.clock = &Clock{s: s}
 	s.fetchIss = r.discoverIssuer
 
 	if _, err := r.clockNow(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,15 +28,20 @@ const DefaultClientID = "testkit-rs"
 //
 // Start, New and Connect create Servers; the zero value is not usable. All
 // methods are safe for concurrent use. Methods that have no error result
-// report failures (an unknown token, an unreachable remote server) through
-// the testing.TB given to Start (or to Connect with WithTB) with Fatalf, which
-// must then be called from the test's goroutine; a Server from New or
-// Connect without WithTB panics instead, as such failures are bugs in the
-// test.
+// report failures (an unknown token, an unreachable remote server) to the
+// Server's test with Fatalf, which must be called from that test's own
+// goroutine: the test given to Start (or to Connect with WithTB), or the
+// one given to With. A Server from New, or from Connect without WithTB,
+// panics instead, as such failures are bugs in the test.
 type Server struct {
+	*core          // the server itself, shared by every view (With)
+	rep   reporter // where helpers report failures; never nil
+	clock *Clock   // reports through rep
+}
+
+// core is what every view of one server shares.
+type core struct {
 	be     backend
-	clock  *Clock
-	tb     testing.TB // nil: fail by panicking
 	ts     *httptest.Server
 	base   string // no trailing slash
 	id     string
@@ -47,30 +53,94 @@ type Server struct {
 	issuerErr  error
 	fetchIss   func() (string, error) // remote: read from discovery
 
+	ownMu    sync.Mutex        // guards ownCalls
+	ownCalls []mockserver.Call // journaled calls testkit made on its own, left out of Calls
+
 	closeOnce sync.Once
 	closeErr  error
 	closers   []func() error // run in order by Close
 }
 
+// reporter is where a Server's helpers report failures: a testing.TB, or
+// panicking for a Server without one.
+type reporter interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// panicking is the reporter of a Server without a test: failures are bugs
+// in the test, so they panic.
+type panicking struct{}
+
+func (panicking) Helper() {}
+
+func (panicking) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+
+// newServer returns the first view of c, reporting to rep (nil: panic).
+func newServer(c *core, rep reporter) *Server {
+	if rep == nil {
+		rep = panicking{}
+	}
+	s := &Server{core: c, rep: rep}
+	s.clock = &Clock{s: s}
+	return s
+}
+
+// With returns a view of the server whose helpers report their failures to
+// tb instead of the Server's own test: for a server shared by subtests
+// (t.Run), above all parallel ones, or started in TestMain. The view is
+// the same server — same tokens, clock, journal and Close — only the
+// reporting differs:
+//
+//	as := testkit.Start(t)
+//	t.Run("revoked", func(t *testing.T) {
+//		t.Parallel()
+//		as := as.With(t) // failures end this subtest, not the parent
+//		tok := as.AddToken(mockserver.Token{})
+//		as.Revoke(tok)
+//	})
+//
+// With(nil) returns a view that panics on failure, like a Server from New.
+func (s *Server) With(tb testing.TB) *Server {
+	if tb == nil {
+		return newServer(s.core, nil)
+	}
+	return newServer(s.core, tb)
+}
+
 // Start starts an in-process server on httptest.NewServer (or NewTLSServer
 // with WithTLS) and registers tb.Cleanup to close it. Failures, including a
-// bad fixture, end the test with tb.Fatalf. Helpers of the returned Server
-// that have no t parameter report through tb.
+// bad fixture, end the test with tb.Fatalf. By default the server logs
+// every request it serves to tb's log (tokens and secrets never appear),
+// so a failing test shows what the server saw; see WithLogger.
+//
+// Helpers of the returned Server that have no t parameter report to tb
+// with Fatalf, so call them from tb's goroutine only. A subtest that uses
+// a server its parent started must go through a view bound to itself,
+// as.With(t): failing the parent from a subtest's goroutine is an error
+// the testing package reports, and a panic when the subtest is parallel.
 func Start(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
-	s, err := New(opts...)
+	s, err := start(tb, opts)
 	tb.Cleanup(func() { s.Close() }) // before the check: Close is nil-safe
 	if err != nil {
 		tb.Fatalf("%v", err) // "testkit: …"
 	}
-	s.tb = tb
-	return s
+	return s.With(tb)
 }
 
 // New starts an in-process server like Start, without a testing.TB: for a
 // server shared from TestMain. The caller must call Close. Helpers of the
-// returned Server that have no t parameter panic on failure.
+// returned Server that have no t parameter panic on failure; each test
+// that uses it should take as.With(t), whose helpers fail that test. New
+// logs nowhere unless WithLogger says where.
 func New(opts ...Option) (*Server, error) {
+	return start(nil, opts)
+}
+
+// start starts an in-process server; tb, when not nil, is the test whose
+// log gets the server's log by default.
+func start(tb testing.TB, opts []Option) (*Server, error) {
 	var o options
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
@@ -105,6 +175,15 @@ func New(opts ...Option) (*Server, error) {
 	if o.journalSize > 0 {
 		msOpts = append(msOpts, mockserver.WithJournalSize(o.journalSize))
 	}
+	stopLog := func() {}
+	switch {
+	case o.loggerSet:
+		msOpts = append(msOpts, mockserver.WithLogger(o.logger))
+	case tb != nil:
+		var l *slog.Logger
+		l, stopLog = newTestLog(tb)
+		msOpts = append(msOpts, mockserver.WithLogger(l))
+	}
 	ms, err := mockserver.New(msOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("testkit: %w", err)
@@ -129,7 +208,7 @@ func New(opts ...Option) (*Server, error) {
 	if issuer == "" {
 		issuer = ts.URL
 	}
-	s := &Server{
+	s := newServer(&core{
 		be:     &inproc{ns: ns},
 		ts:     ts,
 		base:   ts.URL,
@@ -137,14 +216,14 @@ func New(opts ...Option) (*Server, error) {
 		secret: secret,
 		client: ts.Client(),
 		issuer: issuer,
-	}
+	}, nil)
 	s.issuerOnce.Do(func() {}) // issuer known
-	s.clock = &Clock{s: s}
 	s.closers = append(s.closers, func() error {
 		// Cut open connections first so a scripted delay cannot hold
 		// Close up; then wait for the handlers to return.
 		ts.CloseClientConnections()
 		ts.Close()
+		stopLog() // no handler runs any more; the test may end
 		return nil
 	})
 	return s, nil
@@ -206,12 +285,15 @@ func (s *Server) URL() string { return s.base }
 
 // Issuer returns the issuer the server reports: WithIssuer's, else the
 // fixtures', else URL. For a remote server it is read once from the
-// discovery document (which the journal records as a discovery call).
+// discovery document; Calls leaves that request out.
 func (s *Server) Issuer() string {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
-	s.issuerOnce.Do(func() { s.issuer, s.issuerErr = s.fetchIss() })
+	s.rep.Helper()
+	s.issuerOnce.Do(func() {
+		s.issuer, s.issuerErr = s.fetchIss()
+		if s.issuerErr == nil {
+			s.issuerErr = s.noteOwnCall(mockserver.EndpointDiscovery)
+		}
+	})
 	if s.issuerErr != nil {
 		s.fatalf("testkit: issuer: %v", s.issuerErr)
 	}
@@ -251,9 +333,7 @@ func (s *Server) Client() *http.Client { return s.client }
 // one (a claim shadowing a member, exp not after iat) fails the test
 // (Start) or panics (New).
 func (s *Server) AddToken(t mockserver.Token) string {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	tok, err := s.be.addToken(t)
 	if err != nil {
 		s.fatalf("testkit: AddToken: %v", redactIn(err, t.Token))
@@ -264,34 +344,26 @@ func (s *Server) AddToken(t mockserver.Token) string {
 // Revoke revokes token, as RFC 7009 revocation would: the next
 // introspection answers {"active":false}. An unknown token fails.
 func (s *Server) Revoke(token string) {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	s.mustFind("Revoke", token, s.be.revoke)
 }
 
 // Expire sets token's exp to the server clock's now, so it is inactive from
 // now on. An unknown token fails.
 func (s *Server) Expire(token string) {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	s.mustFind("Expire", token, s.be.expire)
 }
 
 // Remove deletes token from the store: it becomes unknown (inactive). An
 // unknown token fails.
 func (s *Server) Remove(token string) {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	s.mustFind("Remove", token, s.be.remove)
 }
 
 func (s *Server) mustFind(op, token string, f func(string) (bool, error)) {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	ok, err := f(token)
 	switch {
 	case err != nil:
@@ -305,12 +377,11 @@ func (s *Server) mustFind(op, token string, f func(string) (bool, error)) {
 // against the clock now) and clears scripts, faults, the stub and the
 // journal. The clock is left as it is.
 func (s *Server) Reset() {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	if err := s.be.reset(); err != nil {
 		s.fatalf("testkit: Reset: %v", err)
 	}
+	s.forgetOwnCalls()
 }
 
 // Clock returns the server clock, which judges every exp and nbf and
@@ -323,9 +394,7 @@ func (s *Server) Clock() *Clock { return s.clock }
 // beside OnCall or After counts as unset, so Go literals need not say
 // AfterCalls: -1. An unknown token or a bad step fails.
 func (s *Server) Script(token string, steps ...mockserver.Step) {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	if err := s.be.setScript(token, steps); err != nil {
 		s.fatalf("testkit: Script(%q): %v", redact(token), redactIn(err, token))
 	}
@@ -337,9 +406,7 @@ func (s *Server) Script(token string, steps ...mockserver.Step) {
 // fixtures would refuse (a Drop with a Status, say) fails. It is
 // FailNextAt(mockserver.EndpointIntrospect, n, f).
 func (s *Server) FailNext(n int, f mockserver.Fault) {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	if err := s.be.failNext(mockserver.EndpointIntrospect, n, f); err != nil {
 		s.fatalf("testkit: FailNext: %v", err)
 	}
@@ -353,9 +420,7 @@ func (s *Server) FailNext(n int, f mockserver.Fault) {
 // Delay, which only slows the call. Malformed is for introspection only;
 // an unknown endpoint or a fault the fixtures would refuse fails.
 func (s *Server) FailNextAt(endpoint string, n int, f mockserver.Fault) {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	if err := s.be.failNext(endpoint, n, f); err != nil {
 		s.fatalf("testkit: FailNextAt(%q): %v", endpoint, err)
 	}
@@ -366,9 +431,7 @@ func (s *Server) FailNextAt(endpoint string, n int, f mockserver.Fault) {
 // on the server's goroutines, concurrently. Only an in-process server can
 // run a Go function: on a remote one Stub fails.
 func (s *Server) Stub(f mockserver.Stub) {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	if err := s.be.setStub(f); err != nil {
 		s.fatalf("testkit: Stub: %v", err)
 	}
@@ -377,14 +440,17 @@ func (s *Server) Stub(f mockserver.Stub) {
 // Calls returns the journal, oldest first: every request to the protocol
 // endpoints (introspect, revoke, token, discovery, jwks) with its time on
 // the server clock, caller, auth method, token, hint, status, answer and
-// injected fault, as many as the journal keeps. Admin API calls, testkit's
-// own included, are not in it, so both kinds of Server show the same
-// journal.
-func (s *Server) Calls() []mockserver.Call {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
-	calls, err := s.be.calls()
+// injected fault, as many as the journal keeps. With a filter, only the
+// calls it matches; with several, the calls that match any of them.
+//
+// The journal holds the calls of the service under test (and of the
+// test's own Introspect and RevokeAsCaller): admin API calls are not
+// journaled, and the requests testkit makes on its own (the discovery GET
+// behind Issuer on a remote server) are left out, so both kinds of Server
+// show the same journal.
+func (s *Server) Calls(filter ...CallFilter) []mockserver.Call {
+	s.rep.Helper()
+	calls, err := s.journal(filter)
 	if err != nil {
 		s.fatalf("testkit: Calls: %v", err)
 	}
@@ -393,12 +459,11 @@ func (s *Server) Calls() []mockserver.Call {
 
 // ClearCalls empties the journal.
 func (s *Server) ClearCalls() {
-	if s.tb != nil {
-		s.tb.Helper()
-	}
+	s.rep.Helper()
 	if err := s.be.clearCalls(); err != nil {
 		s.fatalf("testkit: ClearCalls: %v", err)
 	}
+	s.forgetOwnCalls()
 }
 
 // AssertIntrospected fails t (with Errorf, so the test goes on) unless the
@@ -407,18 +472,12 @@ func (s *Server) ClearCalls() {
 //	introspections of "abcd…" = 3; want 2
 func (s *Server) AssertIntrospected(t testing.TB, token string, n int) {
 	t.Helper()
-	calls, err := s.be.calls()
+	calls, err := s.journal([]CallFilter{{Endpoint: mockserver.EndpointIntrospect, Token: token}})
 	if err != nil {
 		t.Fatalf("testkit: AssertIntrospected: %v", err)
 	}
-	got := 0
-	for _, c := range calls {
-		if c.Endpoint == mockserver.EndpointIntrospect && c.Token.Raw() == token {
-			got++
-		}
-	}
-	if got != n {
-		t.Errorf("introspections of %q = %d; want %d", redact(token), got, n)
+	if len(calls) != n {
+		t.Errorf("introspections of %q = %d; want %d", redact(token), len(calls), n)
 	}
 }
 
@@ -428,14 +487,14 @@ func (s *Server) AssertIntrospected(t testing.TB, token string, n int) {
 //	introspections of "abcd…" after 2030-01-01T10:00:00Z = 2 (last at 2030-01-01T11:00:00Z); want 0
 func (s *Server) AssertNotIntrospectedAfter(t testing.TB, token string, after time.Time) {
 	t.Helper()
-	calls, err := s.be.calls()
+	calls, err := s.journal([]CallFilter{{Endpoint: mockserver.EndpointIntrospect, Token: token}})
 	if err != nil {
 		t.Fatalf("testkit: AssertNotIntrospectedAfter: %v", err)
 	}
 	got := 0
 	var last time.Time
 	for _, c := range calls {
-		if c.Endpoint == mockserver.EndpointIntrospect && c.Token.Raw() == token && c.Time.After(after) {
+		if c.Time.After(after) {
 			got++
 			last = c.Time
 		}
@@ -447,12 +506,8 @@ func (s *Server) AssertNotIntrospectedAfter(t testing.TB, token string, after ti
 }
 
 func (s *Server) fatalf(format string, args ...any) {
-	if s.tb != nil {
-		s.tb.Helper()
-		s.tb.Fatalf(format, args...)
-		return
-	}
-	panic(fmt.Sprintf(format, args...))
+	s.rep.Helper()
+	s.rep.Fatalf(format, args...)
 }
 
 // redactIn returns err's message with token redacted.

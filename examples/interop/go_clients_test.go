@@ -51,11 +51,11 @@ func TestGoOIDCDiscovery(t *testing.T) {
 			if err := p.Claims(&meta); err != nil {
 				t.Fatal(err)
 			}
-			if ep := p.Endpoint(); ep.TokenURL != as.TokenURL() || ep.AuthURL != "" {
-				t.Errorf("endpoint = %+v; want token URL %s and no authorization URL (MD-10)", ep, as.TokenURL())
+			if ep := p.Endpoint(); ep.TokenURL != as.TokenURL() || ep.AuthURL != as.URL()+"/authorize" {
+				t.Errorf("endpoint = %+v; want token URL %s and authorization URL %s/authorize", ep, as.TokenURL(), as.URL())
 			}
 			if meta.Introspection != as.IntrospectionURL() || meta.Revocation != as.RevocationURL() ||
-				meta.JWKS != as.URL()+"/jwks" || !slices.Equal(meta.Grants, []string{"client_credentials"}) {
+				meta.JWKS != as.URL()+"/jwks" || !slices.Equal(meta.Grants, []string{"authorization_code", "refresh_token", "client_credentials"}) {
 				t.Errorf("metadata = %+v", meta)
 			}
 			if !slices.Contains(meta.Algs, oidc.RS256) {

@@ -20,6 +20,8 @@ RS_ID, RS_SECRET = "interop-rs", "interop-rs-secret"
 ODD_ID, ODD_SECRET = "rs+odd id", "s3cret/with+plus&amp=%"
 RS_BEARER = "interop-rs-bearer"
 CLIENT_ID, CLIENT_SECRET = "interop-client", "interop-client-secret"
+# The public client of the authorization code flow; any loopback port will do.
+SPA_ID, SPA_REDIRECT = "interop-spa", "http://127.0.0.1:8765/callback"
 INACTIVE = ["fx-expired", "fx-revoked", "fx-not-yet-valid", "no-such-token"]
 
 failures = []

@@ -55,6 +55,10 @@ var cases = []struct {
 	{"RV-7/FailNextAt revoke 503, token stays active", testFailNextAtRevoke},
 	{"journal", testJournal},
 	{"isolation under t.Parallel", testIsolation},
+	{"journal filters", testCallFilters},
+	{"journal holds only the test's calls", testJournalOnlyTestCalls},
+	{"Introspect and RevokeAsCaller", testCallerHelpers},
+	{"one server shared by parallel subtests through With", testSharedWith},
 }
 
 // t0 is a whole second, so that times compare exactly after the
@@ -383,4 +387,134 @@ func (r *recorder) Helper() {}
 
 func (r *recorder) Errorf(format string, args ...any) {
 	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+// testCallFilters checks Calls' filters against a journal of known calls.
+func testCallFilters(t *testing.T, start Start) {
+	s := start(t)
+	s.Clock().Freeze()
+	s.Clock().Set(t0)
+	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	other := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	introspect(t, s, tok)
+	introspect(t, s, other)
+	s.Clock().Advance(time.Minute)
+	introspect(t, s, tok)
+	post(t, s, s.RevocationURL(), url.Values{"token": {tok}})
+
+	count := func(f ...testkit.CallFilter) int { return len(s.Calls(f...)) }
+	for _, tt := range []struct {
+		name   string
+		filter []testkit.CallFilter
+		want   int
+	}{
+		{"none", nil, 4},
+		{"endpoint", []testkit.CallFilter{{Endpoint: mockserver.EndpointIntrospect}}, 3},
+		{"token", []testkit.CallFilter{{Token: tok}}, 3},
+		{"endpoint and token", []testkit.CallFilter{{Endpoint: mockserver.EndpointIntrospect, Token: tok}}, 2},
+		{"since", []testkit.CallFilter{{Since: t0.Add(time.Minute)}}, 2},
+		{"since, endpoint and token", []testkit.CallFilter{{Endpoint: mockserver.EndpointIntrospect, Token: tok, Since: t0.Add(time.Minute)}}, 1},
+		{"either of two", []testkit.CallFilter{{Token: other}, {Endpoint: mockserver.EndpointRevoke}}, 2},
+		{"nothing matches", []testkit.CallFilter{{Endpoint: mockserver.EndpointToken}}, 0},
+	} {
+		if got := count(tt.filter...); got != tt.want {
+			t.Errorf("Calls(%s) holds %d calls; want %d", tt.name, got, tt.want)
+		}
+	}
+	for _, c := range s.Calls(testkit.CallFilter{Token: other}) {
+		if c.Token.Raw() != other {
+			t.Errorf("Calls(token) returned a call of another token: %v", c)
+		}
+	}
+}
+
+// testJournalOnlyTestCalls: the requests testkit makes on its own (Issuer
+// on a remote server reads the discovery document) stay out of Calls,
+// while the same request made by the test is in it.
+func testJournalOnlyTestCalls(t *testing.T, start Start) {
+	s := start(t)
+	s.Clock().Freeze()
+	s.Clock().Set(t0)
+	if s.Issuer() == "" {
+		t.Fatal("no issuer")
+	}
+	if calls := s.Calls(); len(calls) != 0 {
+		t.Fatalf("after Issuer the journal holds %v; want nothing: testkit's own requests are not the test's", calls)
+	}
+	// The test's own discovery GET, at the same instant: it shows, once.
+	resp, err := s.Client().Get(s.URL() + "/.well-known/oauth-authorization-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	s.Issuer() // read once: no request
+	if calls := s.Calls(testkit.CallFilter{Endpoint: mockserver.EndpointDiscovery}); len(calls) != 1 {
+		t.Errorf("after the test's own discovery GET the journal holds %v; want that one call", calls)
+	}
+	s.ClearCalls()
+	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	introspect(t, s, tok)
+	if calls := s.Calls(); len(calls) != 1 || calls[0].Endpoint != mockserver.EndpointIntrospect {
+		t.Errorf("after ClearCalls and one introspection the journal holds %v; want that introspection", calls)
+	}
+}
+
+// testCallerHelpers: Introspect and RevokeAsCaller call the endpoints as
+// the resource server does and decode the answer.
+func testCallerHelpers(t *testing.T, start Start) {
+	s := start(t)
+	tok := s.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour, Claims: map[string]any{"tenant": "acme"}})
+	in := s.Introspect(tok)
+	if in.Status != http.StatusOK || !in.Active || in.Scope() != "orders:read" || in.Sub() != "alice" ||
+		in.Members["tenant"] != "acme" || in.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("Introspect(active token) = %+v (body %s)", in, in.Body)
+	}
+	if in := s.Introspect("suite-unknown-token"); in.Status != http.StatusOK || in.Active || string(in.Body) != `{"active":false}` {
+		t.Errorf("Introspect(unknown token) = %+v (body %s); want inactive", in, in.Body)
+	}
+	s.FailNext(1, mockserver.Fault{Status: http.StatusServiceUnavailable})
+	if in := s.Introspect(tok); in.Status != http.StatusServiceUnavailable || in.Active || in.Members["error"] != "temporarily_unavailable" {
+		t.Errorf("Introspect under a 503 fault = %+v (body %s)", in, in.Body)
+	}
+	s.FailNext(1, mockserver.Fault{Malformed: mockserver.MalformedStringActive})
+	if in := s.Introspect(tok); in.Status != http.StatusOK || in.Active {
+		t.Errorf("Introspect of a string active = %+v (body %s); want not active", in, in.Body)
+	}
+
+	if rv := s.RevokeAsCaller(tok); rv.Status != http.StatusOK || rv.Error != "" {
+		t.Errorf("RevokeAsCaller = %+v (body %s); want 200", rv, rv.Body)
+	}
+	if in := s.Introspect(tok); in.Active {
+		t.Error("after RevokeAsCaller the token is active")
+	}
+	s.FailNextAt(mockserver.EndpointRevoke, 1, mockserver.Fault{Status: http.StatusServiceUnavailable})
+	if rv := s.RevokeAsCaller(tok); rv.Status != http.StatusServiceUnavailable || rv.Error != "temporarily_unavailable" {
+		t.Errorf("RevokeAsCaller under a fault = %+v (body %s)", rv, rv.Body)
+	}
+	// They are real calls: the journal holds them.
+	s.AssertIntrospected(t, tok, 4)
+	if n := len(s.Calls(testkit.CallFilter{Endpoint: mockserver.EndpointRevoke})); n != 2 {
+		t.Errorf("journal holds %d revocations; want 2", n)
+	}
+}
+
+// testSharedWith: subtests of one test share its server, each through a
+// view bound to itself.
+func testSharedWith(t *testing.T, start Start) {
+	s := start(t)
+	for i := range 3 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			s := s.With(t)
+			tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+			if !s.Introspect(tok).Active {
+				t.Fatal("fresh token inactive")
+			}
+			s.Revoke(tok)
+			if s.Introspect(tok).Active {
+				t.Error("revoked token active")
+			}
+			s.AssertIntrospected(t, tok, 2)
+		})
+	}
 }

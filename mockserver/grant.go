@@ -1,0 +1,247 @@
+package mockserver
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/introspectmock/introspectmock/fixtures"
+)
+
+// This file is the token endpoint's side of the authorization code flow:
+// the authorization_code grant (RFC 6749 §4.1.3, RFC 7636 §4.6) and the
+// refresh_token grant with rotation (RFC 6749 §6, RFC 9700 §4.14.2).
+
+// refreshLifetime is the lifetime of refresh tokens.
+const refreshLifetime = 24 * time.Hour
+
+// grantInfo is one login: the authorization grant every token of the
+// flow (access and refresh, before and after rotation) belongs to. Never
+// modified once made.
+type grantInfo struct {
+	id       string // the tokens' Grant: revocation cascades along it
+	client   *client
+	user     *user
+	claims   map[string]any // the user's claims, with this login's edits
+	scope    string         // granted at /authorize
+	nonce    string
+	authTime time.Time
+}
+
+// userGrant reports whether a grant_type is one of the flow's, which a
+// public client may use with its client_id alone.
+func userGrant(grantType string) bool {
+	return grantType == "authorization_code" || grantType == "refresh_token"
+}
+
+// issuedGrant is what a token request of the flow issued.
+type issuedGrant struct {
+	access, refresh string
+	lifetime        int64
+	scope           string
+	grant           *grantInfo
+	iat             time.Time
+}
+
+// handleUserGrant answers a token request of the authorization_code or
+// refresh_token grant. A FailNextAt fault at the token endpoint plays
+// instead, as for client_credentials.
+func (s *Server) handleUserGrant(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call, f *form) {
+	ns.mu.Lock()
+	st := ns.state()
+	who, err := authenticate(ns, st, r, f, c.time, forToken)
+	var res issuedGrant
+	var fault *pendingFaults
+	if err == nil {
+		if fault = ns.takeFault(slotToken); fault == nil {
+			res, err = ns.redeemLocked(st, who.client, f, c.time)
+		}
+	}
+	ns.mu.Unlock()
+
+	c.clientID, c.authMethod = who.clientID, who.method
+	if err == nil && fault != nil {
+		c.fault = fault.desc
+		if !s.playFault(ns, w, r, c, &fault.f, false, activeBody{}) {
+			return
+		}
+		ns.mu.Lock() // a bare delay: answer after it, as a slow server would
+		res, err = ns.redeemLocked(ns.state(), who.client, f, c.time)
+		ns.mu.Unlock()
+	}
+	if err != nil {
+		s.writeError(w, c, err)
+		return
+	}
+	c.token = res.access
+	b := make([]byte, 0, 1024)
+	b = append(b, `{"access_token":`...)
+	b = appendJSONString(b, res.access)
+	b = append(b, `,"token_type":"Bearer","expires_in":`...)
+	b = strconv.AppendInt(b, res.lifetime, 10)
+	b = appendMember(b, "refresh_token", res.refresh)
+	b = appendMember(b, "scope", res.scope)
+	if hasScope(res.scope, "openid") {
+		idt, ierr := s.idToken(ns.issuer(r, st), res.grant, res.access, res.iat, res.lifetime)
+		if ierr != nil {
+			s.cfg.logger.ErrorContext(r.Context(), "id_token", "err", ierr)
+			s.writeError(w, c, &oauthError{status: http.StatusInternalServerError, code: "server_error"})
+			return
+		}
+		b = appendMember(b, "id_token", idt)
+	}
+	b = append(b, '}')
+	s.writeJSON(w, c, http.StatusOK, b, true)
+}
+
+// errGrant is a 400 invalid_grant (RFC 6749 §5.2).
+func errGrant(desc string) *oauthError {
+	return &oauthError{status: http.StatusBadRequest, code: "invalid_grant", desc: desc}
+}
+
+// redeemLocked checks a code or refresh token of client cl and issues the
+// grant's new tokens. ns.mu must be held for writing.
+func (ns *Namespace) redeemLocked(st *state, cl *client, f *form, now time.Time) (issuedGrant, *oauthError) {
+	if cl.introspectOnly {
+		return issuedGrant{}, &oauthError{status: http.StatusBadRequest, code: "unauthorized_client",
+			desc: "client may not fetch tokens"}
+	}
+	if f.grantType == "refresh_token" {
+		return ns.refreshLocked(st, cl, f, now)
+	}
+	if f.code == "" {
+		return issuedGrant{}, errInvalidRequest("code is required")
+	}
+	ac := ns.codes[f.code]
+	switch {
+	case ac == nil || !now.Before(ac.exp):
+		delete(ns.codes, f.code)
+		return issuedGrant{}, errGrant("unknown or expired authorization code")
+	case ac.client.id != cl.id:
+		return issuedGrant{}, errGrant("the authorization code was issued to another client")
+	case ac.used:
+		// RFC 6749 §4.1.2: a code used twice revokes what it gave.
+		ns.revokeGrantLocked(ac.grant.id)
+		return issuedGrant{}, errGrant("authorization code already used; the tokens issued for it are revoked (RFC 6749 §4.1.2)")
+	case ac.redirectURI != "" && f.redirectURI != ac.redirectURI:
+		return issuedGrant{}, errGrant("redirect_uri differs from the authorization request's (RFC 6749 §4.1.3)")
+	case ac.challenge == "" && f.codeVerifier != "":
+		return issuedGrant{}, errGrant("code_verifier sent, but the authorization request had no code_challenge (RFC 9700 §2.1.1)")
+	case ac.challenge != "" && f.codeVerifier == "":
+		return issuedGrant{}, errGrant("code_verifier is required: the authorization request had a code_challenge (RFC 7636 §4.5)")
+	case ac.challenge != "" && (!validVerifier(f.codeVerifier) || !ac.verifierMatches(f.codeVerifier)):
+		return issuedGrant{}, errGrant("code_verifier does not match the code_challenge (RFC 7636 §4.6)")
+	}
+	res, err := ns.issueGrantLocked(st, ac.grant, ac.grant.scope, now)
+	if err == nil {
+		ac.used = true
+	}
+	return res, err
+}
+
+// refreshLocked redeems a refresh token: rotation, and a rotated token
+// presented again revokes its whole family (RFC 9700 §4.14.2). ns.mu must
+// be held for writing.
+func (ns *Namespace) refreshLocked(st *state, cl *client, f *form, now time.Time) (issuedGrant, *oauthError) {
+	if f.refreshToken == "" {
+		return issuedGrant{}, errInvalidRequest("refresh_token is required")
+	}
+	e := ns.tokens[f.refreshToken]
+	switch {
+	case e == nil || e.grant == nil || e.src.Kind != KindRefreshToken:
+		return issuedGrant{}, errGrant("unknown refresh token")
+	case e.grant.client.id != cl.id:
+		return issuedGrant{}, errGrant("the refresh token was issued to another client")
+	case e.rotated:
+		ns.revokeGrantLocked(e.grant.id)
+		return issuedGrant{}, errGrant("refresh token already used: every token of its grant is revoked (RFC 9700 §4.14.2)")
+	case !e.activeAt(now):
+		return issuedGrant{}, errGrant("refresh token is " + strings.ReplaceAll(e.stateAt(now), "_", " "))
+	}
+	scope := e.src.Scope
+	if f.scope != "" {
+		for _, sc := range strings.Fields(f.scope) {
+			if !hasScope(e.grant.scope, sc) {
+				return issuedGrant{}, &oauthError{status: http.StatusBadRequest, code: "invalid_scope",
+					desc: "scope " + sc + " was not granted (RFC 6749 §6)"}
+			}
+		}
+		scope = strings.Join(strings.Fields(f.scope), " ")
+	}
+	res, err := ns.issueGrantLocked(st, e.grant, scope, now)
+	if err == nil {
+		e.rotated, e.revoked = true, true
+	}
+	return res, err
+}
+
+// revokeGrantLocked revokes every token of the grant id, refresh tokens
+// included, and burns its codes. ns.mu must be held for writing.
+func (ns *Namespace) revokeGrantLocked(id string) {
+	for _, e := range ns.tokens {
+		if e.grant != nil && e.grant.id == id {
+			e.revoked = true
+		}
+	}
+	for _, ac := range ns.codes {
+		if ac.grant.id == id {
+			ac.used = true
+		}
+	}
+}
+
+// issueGrantLocked stores a new access token and refresh token of grant g
+// with scope. ns.mu must be held for writing.
+func (ns *Namespace) issueGrantLocked(st *state, g *grantInfo, scope string, now time.Time) (issuedGrant, *oauthError) {
+	if err := ns.roomLocked(now, 2); err != nil {
+		return issuedGrant{}, err
+	}
+	lifetime := int64((g.client.lifetime + time.Second - 1) / time.Second)
+	iat := now.Truncate(time.Second)
+	res := issuedGrant{lifetime: lifetime, scope: scope, grant: g, iat: iat}
+	for i, kind := range []string{KindAccessToken, KindRefreshToken} {
+		exp := iat.Add(time.Duration(lifetime) * time.Second)
+		if kind == KindRefreshToken {
+			exp = iat.Add(refreshLifetime)
+		}
+		tok := randomToken()
+		e, err := newEntry(&fixtures.Token{
+			Token: tok, Scope: scope, ClientID: g.client.id, Sub: g.user.sub, Username: g.user.username,
+			TokenType: "Bearer", Iat: fixtures.Absolute(iat), Exp: fixtures.Absolute(exp),
+			Claims: g.claims, Kind: kind, Grant: g.id,
+		}, now, st.issuer)
+		if err != nil { // checked when the user or the login's claims came in
+			ns.holdLocked(i - 2) // give back what was not stored
+			return issuedGrant{}, &oauthError{status: http.StatusInternalServerError, code: "server_error", desc: err.Error()}
+		}
+		e.grant = g
+		ns.tokens[tok] = e
+		ns.issued.push(issuedToken{exp: exp, tok: tok, e: e})
+		if kind == KindAccessToken {
+			res.access = tok
+		} else {
+			res.refresh = tok
+		}
+	}
+	return res, nil
+}
+
+// endUserGrantsLocked revokes every token of the flow issued for the user
+// sub, and burns the user's codes (RP-initiated logout). It returns how
+// many tokens it revoked. ns.mu must be held for writing.
+func (ns *Namespace) endUserGrantsLocked(sub string) int {
+	n := 0
+	for _, e := range ns.tokens {
+		if e.grant != nil && e.grant.user.sub == sub && !e.revoked {
+			e.revoked = true
+			n++
+		}
+	}
+	for _, ac := range ns.codes {
+		if ac.grant.user.sub == sub {
+			ac.used = true
+		}
+	}
+	return n
+}
