@@ -16,7 +16,7 @@ import (
 // The server is found like the server finds its address: --addr or
 // INTROSPECTMOCK_ADDR, with a wildcard host called on loopback, over HTTPS
 // when --tls or --tls-cert is set; or --url names the URL to GET.
-func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runHealthcheck(ctx context.Context, args []string, env environment, stdout, stderr io.Writer) error {
 	var (
 		addr, rawURL, tlsCert string
 		useTLS                bool
@@ -34,11 +34,11 @@ func runHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 	}
 	// The --url flag has no INTROSPECTMOCK_URL; the others share the
 	// server's variables so a container needs no extra configuration.
-	if err := parseWithEnv(fs, args, func(name string) string {
+	if err := parseWithEnv(fs, args, func(name string) (string, bool) {
 		if name == envName("url") || name == envName("timeout") {
-			return ""
+			return "", false
 		}
-		return getenv(name)
+		return env.lookup(name)
 	}); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -49,7 +50,7 @@ func durationFlag(fs *flag.FlagSet, dst *time.Duration, name string, def time.Du
 	fs.Func(name, fmt.Sprintf("%s (default %s)", usage, def), func(s string) error {
 		d, err := time.ParseDuration(s)
 		if err != nil || d <= 0 {
-			return fmt.Errorf("%q is not a positive duration such as 5s", s)
+			return errors.New("want a positive Go duration such as 30s or 1m30s")
 		}
 		*dst = d
 		return nil

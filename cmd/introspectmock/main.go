@@ -11,8 +11,16 @@
 //
 // Every flag can also be set from the environment as INTROSPECTMOCK_<NAME>
 // (upper case, "-" as "_"), e.g. INTROSPECTMOCK_ADDR; flags win over the
-// environment. SIGINT and SIGTERM shut the server down gracefully; SIGHUP
-// reloads the fixture files.
+// environment. Misconfiguration exits 2 naming the flag or variable: a bad
+// value, an admin token given but empty, a missing fixture file with
+// --demo-fallback; an unknown INTROSPECTMOCK_* variable is warned about.
+// The startup log says how the admin API is exposed (admin=open, token or
+// off) and warns when it is open on a non-loopback address.
+//
+// SIGINT and SIGTERM shut the server down gracefully; a second one during
+// the drain stops it at once (exit status 1). SIGHUP reloads the fixture
+// files into the default namespace; named namespaces keep their state,
+// and namespaces made or reset afterwards start from the new fixtures.
 package main
 
 import (
@@ -29,9 +37,18 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	stop()
+	// The first SIGINT or SIGTERM cancels ctx: the server drains. A second
+	// one goes to again: the server stops at once.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	again := make(chan os.Signal, 1)
+	go func() {
+		<-sigs
+		cancel()
+		again <- <-sigs
+	}()
+	err := runWith(ctx, os.Args[1:], environment(os.Environ()), os.Stdout, os.Stderr, hooks{again: again})
 	os.Exit(exitCode(err, os.Stderr))
 }
 
@@ -40,12 +57,16 @@ func main() {
 var errUsage = errors.New("usage")
 
 // exitCode reports err on stderr and maps it to the process exit code:
-// 0 for success and -h, 2 for usage errors, 1 for everything else.
+// 0 for success and -h, 2 for usage errors and misconfiguration, 1 for
+// everything else.
 func exitCode(err error, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
+		return 2
+	case errors.As(err, new(*configError)):
+		fmt.Fprintln(stderr, "introspectmock:", err)
 		return 2
 	default:
 		fmt.Fprintln(stderr, "introspectmock:", err)
@@ -63,22 +84,25 @@ type hooks struct {
 	reload <-chan os.Signal
 	// connState, if set, is the http.Server's ConnState hook.
 	connState func(net.Conn, http.ConnState)
+	// again, if set, delivers a signal that comes after the one that
+	// cancelled ctx: it ends the drain at once.
+	again <-chan os.Signal
 }
 
 // run is the whole program: it parses args (without the program name) and
-// the environment read through getenv, writes user-facing output to stdout
+// the environment env (as os.Environ gives it), writes user-facing output to stdout
 // and logs and problems to stderr, and serves until ctx is done.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return runWith(ctx, args, getenv, stdout, stderr, hooks{})
+func run(ctx context.Context, args []string, env environment, stdout, stderr io.Writer) error {
+	return runWith(ctx, args, env, stdout, stderr, hooks{})
 }
 
-func runWith(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, h hooks) error {
+func runWith(ctx context.Context, args []string, env environment, stdout, stderr io.Writer, h hooks) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "validate":
 			return runValidate(args[1:], stdout, stderr)
 		case "healthcheck":
-			return runHealthcheck(ctx, args[1:], getenv, stdout, stderr)
+			return runHealthcheck(ctx, args[1:], env, stdout, stderr)
 		case "version":
 			return runVersion(args[1:], stdout, stderr)
 		case "serve":
@@ -93,7 +117,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 			}
 		}
 	}
-	cfg, err := parseServeConfig(args, getenv, stderr)
+	cfg, err := parseServeConfig(args, env, stderr)
 	if err != nil {
 		return err
 	}

@@ -43,9 +43,13 @@ type instance struct {
 	done           chan error // receives run's result once
 }
 
-// envMap returns a getenv that reads m.
-func envMap(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+// envMap returns the environment of m.
+func envMap(m map[string]string) environment {
+	var env environment
+	for k, v := range m {
+		env = append(env, k+"="+v)
+	}
+	return env
 }
 
 // start runs the server with args and env until the test ends, and returns
@@ -217,7 +221,7 @@ func TestCommandLineMistakes(t *testing.T) {
 		{name: "cert without key", give: []string{"--tls-cert", "c.pem"}, want: 2},
 		{name: "ca-out without tls", give: []string{"--tls-ca-out", "ca.pem"}, want: 2},
 		{name: "ca-out with own cert", give: []string{"--tls", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-ca-out", "ca.pem"}, want: 2},
-		{name: "bad boolean in env", env: map[string]string{"INTROSPECTMOCK_TLS": "maybe"}, want: 1},
+		{name: "bad boolean in env", env: map[string]string{"INTROSPECTMOCK_TLS": "maybe"}, want: 2},
 		{name: "missing fixture file", give: []string{"--addr", "127.0.0.1:0", "--fixtures", "testdata/no-such.yaml"}, want: 1},
 		{name: "validate without files", give: []string{"validate"}, want: 2},
 		{name: "help", give: []string{"-h"}, want: 0},

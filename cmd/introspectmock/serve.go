@@ -48,6 +48,9 @@ const demoPath = "demo/demo.yaml"
 // shuts down gracefully. Fixtures are reloaded on SIGHUP (or h.reload).
 func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h hooks) error {
 	logger := newLogger(cfg, stderr)
+	for _, w := range cfg.warnings {
+		logger.Warn(w)
+	}
 	reload := h.reload
 	if reload == nil {
 		// Before anything else: SIGHUP's default action ends the process.
@@ -68,12 +71,16 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 	if err != nil {
 		return err
 	}
+	if demo && len(cfg.fixtures) > 0 {
+		logger.Warn("no fixture files in --fixtures; serving the embedded demo fixtures, whose tokens and credentials anyone can read",
+			"fixtures", cfg.fixtures)
+	}
 	opts := []mockserver.Option{mockserver.WithFixtures(set), mockserver.WithLogger(logger)}
 	if cfg.issuer != "" {
 		opts = append(opts, mockserver.WithIssuer(cfg.issuer))
 	}
 	opts = append(opts, mockserver.WithAdmin(cfg.admin), mockserver.WithAdminToken(cfg.adminToken),
-		mockserver.WithJWTIntrospection(cfg.jwt))
+		mockserver.WithAdminHosts(cfg.adminHosts...), mockserver.WithJWTIntrospection(cfg.jwt), mockserver.WithLoginPage(cfg.loginPage))
 	if cfg.journalSize != nil {
 		opts = append(opts, mockserver.WithJournalSize(*cfg.journalSize))
 	}
@@ -82,6 +89,9 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 	}
 	if cfg.maxTokens != nil {
 		opts = append(opts, mockserver.WithMaxTokens(*cfg.maxTokens))
+	}
+	if cfg.maxTotalTokens != nil {
+		opts = append(opts, mockserver.WithMaxTotalTokens(*cfg.maxTotalTokens))
 	}
 	mock, err := mockserver.New(opts...)
 	if err != nil {
@@ -118,6 +128,11 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 			serveErr <- srv.Serve(ln)
 		}
 	}()
+	if adminState(cfg) == "open" && !ln.Addr().(*net.TCPAddr).IP.IsLoopback() {
+		logger.Warn("the admin API is open to anyone who can reach this address, and can change every answer: "+
+			"set --admin-token (INTROSPECTMOCK_ADMIN_TOKEN), or listen on 127.0.0.1 only (in Docker: -p 127.0.0.1:8080:8080)",
+			"addr", ln.Addr().String())
+	}
 	logger.Info("introspectmock listening",
 		"url", url,
 		"addr", ln.Addr().String(),
@@ -125,7 +140,8 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 		"issuer", issuerForLog(cfg.issuer, set.Issuer),
 		"fixtures", fixtureFiles(set, demo),
 		"tokens", mock.TokenCount(),
-		"clients", len(set.Clients))
+		"clients", len(set.Clients),
+		"admin", adminState(cfg))
 	if cfg.tlsCAOut != "" {
 		logger.Info("wrote TLS CA certificate", "file", cfg.tlsCAOut)
 	}
@@ -143,20 +159,48 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 		case <-reload:
 			reloadFixtures(logger, mock, cfg)
 		case <-ctx.Done():
-			logger.Info("shutting down", "timeout", cfg.limits.shutdown().String())
-			sctx, cancel := context.WithTimeout(context.Background(), cfg.limits.shutdown())
-			defer cancel()
-			if err := srv.Shutdown(sctx); err != nil {
-				srv.Close()
-				return fmt.Errorf("shutdown: %w", err)
-			}
-			if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
-				return fmt.Errorf("serve: %w", err)
-			}
-			logger.Info("stopped")
-			return nil
+			return drain(logger, srv, serveErr, cfg.limits.shutdown(), h.again)
 		}
 	}
+}
+
+// drain shuts srv down gracefully, giving in-flight requests timeout; a
+// signal on again (a second SIGINT or SIGTERM) closes every connection at
+// once and fails.
+func drain(logger *slog.Logger, srv *http.Server, serveErr <-chan error, timeout time.Duration, again <-chan os.Signal) error {
+	logger.Info("shutting down", "timeout", timeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(sctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("shutdown: %w", err)
+		}
+	case sig := <-again:
+		logger.Error("second signal: stopping at once, in-flight requests are cut off", "signal", sig.String())
+		srv.Close()
+		return fmt.Errorf("stopped at once by a second %s", sig)
+	}
+	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// adminState says how the admin API is exposed: off, token (it requires
+// the admin token) or open.
+func adminState(cfg *serveConfig) string {
+	switch {
+	case !cfg.admin:
+		return "off"
+	case cfg.adminToken != "":
+		return "token"
+	}
+	return "open"
 }
 
 // reloadFixtures loads the fixtures again and swaps them in; on any problem
@@ -174,15 +218,27 @@ func reloadFixtures(logger *slog.Logger, mock *mockserver.Server, cfg *serveConf
 		logger.Error("reload failed; still serving the previous fixtures", "problems", len(problems))
 		return
 	}
-	logger.Info("fixtures reloaded", "fixtures", fixtureFiles(set, demo), "tokens", mock.TokenCount(), "clients", len(set.Clients))
+	// Named namespaces keep their state (a running test keeps its
+	// revocations); namespaces made or reset from now on get these fixtures.
+	logger.Info("fixtures reloaded", "fixtures", fixtureFiles(set, demo), "tokens", mock.TokenCount(), "clients", len(set.Clients),
+		"namespaces_kept", len(mock.Namespaces()))
 }
 
 // loadFixtures loads the fixture files or directories in paths. With no
-// paths, or with fallback and paths that name only missing or empty
-// directories, it loads the embedded demo fixtures and reports demo. A
+// paths, or with fallback and paths that are each a missing or empty
+// directory, it loads the embedded demo fixtures and reports demo; with
+// fallback, a path that names a missing fixture file is a configError. A
 // large set is followed by a garbage collection (collectYAML).
 func loadFixtures(now time.Time, paths []string, fallback bool) (set *fixtures.Set, demo bool, err error) {
-	if len(paths) == 0 || fallback && !anyFixtureFile(paths) {
+	found := false
+	if fallback {
+		var missing string
+		if found, missing = anyFixtureFile(paths); missing != "" {
+			return nil, false, misconfigured("--fixtures (INTROSPECTMOCK_FIXTURES): fixture file %s does not exist; "+
+				"--demo-fallback serves the demo only for missing or empty directories", missing)
+		}
+	}
+	if len(paths) == 0 || fallback && !found {
 		set, err = fixtures.LoadFS(now, demoFS, demoPath)
 		if err != nil {
 			return nil, true, fmt.Errorf("embedded demo fixtures: %w", err)
@@ -213,25 +269,37 @@ func collectYAML(set *fixtures.Set) {
 
 // anyFixtureFile reports whether paths name a file, or a directory holding
 // a fixture file as fixtures.Load picks them (*.yaml or *.yml in any case,
-// not a dot file, not a directory), that exists.
-func anyFixtureFile(paths []string) bool {
+// not a dot file, not a directory), that exists; and the first path that
+// names a fixture file (by its extension) that does not exist, "" for
+// none.
+func anyFixtureFile(paths []string) (found bool, missing string) {
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		switch {
 		case err != nil:
+			if isFixtureName(p) && missing == "" {
+				missing = p
+			}
 			continue
 		case !info.IsDir():
-			return true
+			found = true
+			continue
 		}
 		entries, _ := os.ReadDir(p)
 		for _, e := range entries {
-			ext := strings.ToLower(filepath.Ext(e.Name()))
-			if !e.IsDir() && (ext == ".yaml" || ext == ".yml") && !strings.HasPrefix(e.Name(), ".") {
-				return true
+			if !e.IsDir() && isFixtureName(e.Name()) && !strings.HasPrefix(e.Name(), ".") {
+				found = true
 			}
 		}
 	}
-	return false
+	return found, missing
+}
+
+// isFixtureName reports whether a file name has a fixture file's
+// extension: .yaml or .yml in any case.
+func isFixtureName(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
 }
 
 // problemLines splits a fixtures error into one line per problem.

@@ -94,6 +94,7 @@ func TestStoreLimitFlags(t *testing.T) {
 	t.Run("bad values", func(t *testing.T) {
 		for _, args := range [][]string{
 			{"--max-tokens", "0"}, {"--max-tokens", "many"}, {"--max-namespaces", "-1"}, {"--max-namespaces", "1.5"},
+			{"--max-total-tokens", "0"}, {"--max-total-tokens", "lots"},
 		} {
 			if _, err := parseServeConfig(args, envMap(nil), &bytes.Buffer{}); err == nil {
 				t.Errorf("%q: no error", args)

@@ -18,7 +18,7 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 			"Checks fixture files (directories: every *.yaml and *.yml in them) and prints\n"+
 			"one \"file:line:col: field.path: message\" line per problem; exit status 1 if any.\n")
 	}
-	if err := parseWithEnv(fs, args, func(string) string { return "" }); err != nil {
+	if err := parseWithEnv(fs, args, environment(nil).lookup); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {

@@ -74,7 +74,7 @@ func TestValidate(t *testing.T) {
 }
 
 func Example_validate() {
-	err := run(context.Background(), []string{"validate", "testdata/one.yaml", "testdata/two.yaml"}, os.Getenv, os.Stdout, os.Stderr)
+	err := run(context.Background(), []string{"validate", "testdata/one.yaml", "testdata/two.yaml"}, environment(os.Environ()), os.Stdout, os.Stderr)
 	if err != nil {
 		panic(err)
 	}
@@ -99,7 +99,7 @@ func TestServeBrokenFixtures(t *testing.T) {
 	if len(want) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("serve printed:\n%s\nwant the problems validate prints:\n%s", serveOut.String(), validateOut.String())
 	}
-	if last := serveOut.String(); !strings.HasSuffix(last, "introspectmock: fixtures: 2 problems\n") {
+	if last := serveOut.String(); !strings.HasSuffix(last, "introspectmock: fixtures: 6 problems\n") {
 		t.Errorf("serve output does not end with the problem count:\n%s", last)
 	}
 }

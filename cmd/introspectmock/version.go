@@ -11,7 +11,7 @@ import (
 // built from a checkout) and Go version.
 func runVersion(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("introspectmock version", stderr)
-	if err := parseWithEnv(fs, args, func(string) string { return "" }); err != nil {
+	if err := parseWithEnv(fs, args, environment(nil).lookup); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, versionString())

@@ -49,7 +49,8 @@ def finish(name):
 def admin(path, body=None):
     """Calls introspectmock's admin API (not a library under test)."""
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(URL + path, data=data, method="POST")
+    headers = {} if body is None else {"Content-Type": "application/json"}
+    req = urllib.request.Request(URL + path, data=data, method="POST", headers=headers)
     ctx = ssl.create_default_context(cafile=CA) if TLS else None
     with urllib.request.urlopen(req, context=ctx, timeout=10) as resp:
         return resp.status

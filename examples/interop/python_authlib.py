@@ -9,9 +9,14 @@ client_secret_post; and the authorization code flow with PKCE (S256) as a
 public client through OAuth2Session, no browser: the id_token validated by
 authlib's CodeIDToken, the access token introspected, a refresh, and the
 rotated refresh token reused revoking the family (RFC 9700 §4.14.2).
-run.sh sets IM_URL and IM_CA; see interop_common.py.
+Then JWT introspection answers (RFC 9701) checked with authlib.jose:
+signed ones verified against jwks_uri, encrypted ones opened with the key
+of a client registered over the admin API, which authenticates with
+private_key_jwt assertions signed by authlib (RFC 7523). run.sh sets
+IM_URL and IM_CA; see interop_common.py.
 """
 
+import json
 import sys
 import time
 
@@ -22,7 +27,8 @@ try:
     from authlib.oauth2.rfc8414 import AuthorizationServerMetadata, get_well_known_url
     from authlib.common.security import generate_token
     from authlib.integrations.base_client import OAuthError
-    from authlib.jose import JsonWebKey, jwt
+    from authlib.jose import JsonWebEncryption, JsonWebKey, JsonWebSignature, jwt
+    from authlib.oauth2.rfc7523 import PrivateKeyJWT
     from authlib.oidc.core import CodeIDToken
 except ImportError as e:  # run.sh checks first; this is for a direct run
     print(f"python_authlib: authlib is not installed ({e}); apt-get install python3-authlib python3-httpx",
@@ -136,6 +142,7 @@ def run(label, make):
         except Exception as e:  # authlib raises OAuthError from the error JSON
             check(f"{what}: fetch_token with a wrong secret raises invalid_client",
                   getattr(e, "error", "") == "invalid_client", repr(e))
+    return meta
 
 
 def requests_client(cid, secret, method):
@@ -211,7 +218,89 @@ def pkce_flow():
                        resp.content)
 
 
-run("requests", requests_client)
+JWT_TYPE = "application/token-introspection+jwt"
+
+
+def verify_jws(what, tok, alg, keys):
+    """A JWT introspection answer as RFC 9701 §5 asks a resource server to
+    check it: typ, alg, a signature by the jwks_uri key its kid names. It
+    returns the claims, or None."""
+    try:
+        data = JsonWebSignature(algorithms=[alg]).deserialize_compact(
+            tok, lambda header, payload: keys.find_by_kid(header.get("kid")))
+    except Exception as e:  # authlib raises BadSignatureError, KeyError, …
+        check(f"{what}: {alg} signature verifies with the jwks_uri key", False, repr(e))
+        return None
+    check(f"{what}: {alg} signature verifies with the jwks_uri key", True)
+    header = data["header"]
+    check(f"{what}: JWS header", header.get("typ") == "token-introspection+jwt" and header.get("alg") == alg, header)
+    return json.loads(data["payload"])
+
+
+def check_jwt_claims(what, claims, aud, plain):
+    """iss, aud, iat and the RFC 7662 answer JSON would have given."""
+    if claims is None:
+        return
+    check(f"{what}: iss, aud, iat", claims.get("iss") == URL and claims.get("aud") == aud
+          and type(claims.get("iat")) is int and abs(claims["iat"] - time.time()) < 60, claims)
+    check(f"{what}: token_introspection is the JSON answer", claims.get("token_introspection") == json.loads(plain),
+          f"{claims.get('token_introspection')!r} vs {plain!r}")
+
+
+def jwt_answers(meta):
+    ep = meta["introspection_endpoint"]
+    rs = requests_client(RS_ID, RS_SECRET, "client_secret_basic")
+    keys = JsonWebKey.import_key_set(rs.get(meta["jwks_uri"], withhold_token=True).json())
+    plain = rs.introspect_token(ep, token="fx-active").content
+
+    resp = rs.introspect_token(ep, token="fx-active", headers={"Accept": JWT_TYPE})
+    check("jwt: RS256 answer", resp.status_code == 200 and resp.headers.get("content-type") == JWT_TYPE,
+          f"{resp.status_code} {resp.headers.get('content-type')} {resp.text}")
+    check_jwt_claims("jwt: RS256 answer", verify_jws("jwt: RS256 answer", resp.text, "RS256", keys), RS_ID, plain)
+
+    # Clients with their own keys, added over the admin API: an RSA key
+    # their answers are encrypted to, a signature key authlib signs their
+    # private_key_jwt assertions with (no kid: the server tries each key).
+    for cid, enc, sig_alg, sig_key in (
+            ("interop-jwt-cbc", "A128CBC-HS256", "ES256", JsonWebKey.generate_key("EC", "P-256", is_private=True)),
+            ("interop-jwt-gcm", "A256GCM", "PS256", JsonWebKey.generate_key("RSA", 2048, is_private=True))):
+        what = f"jwt: {cid}"
+        enc_key = JsonWebKey.generate_key("RSA", 2048, is_private=True)
+        jwks = {"keys": [dict(enc_key.as_dict(is_private=False), kid="enc-1", use="enc"),
+                         dict(sig_key.as_dict(is_private=False), kid="sig-1", use="sig")]}
+        status = admin("/admin/clients", {
+            "client_id": cid, "jwks": jwks, "auth_methods": ["private_key_jwt"],
+            "introspection_signed_response_alg": "PS256",
+            "introspection_encrypted_response_alg": "RSA-OAEP-256", "introspection_encrypted_response_enc": enc})
+        check(f"{what}: added over the admin API", status == 201, status)
+
+        c = requests_client(cid, sig_key.as_pem(is_private=True), "private_key_jwt")
+        c.register_client_auth_method(PrivateKeyJWT(alg=sig_alg))
+        resp = c.introspect_token(ep, token="fx-active", headers={"Accept": JWT_TYPE})
+        check(f"{what}: {sig_alg} private_key_jwt, encrypted answer",
+              resp.status_code == 200 and resp.headers.get("content-type") == JWT_TYPE, f"{resp.status_code} {resp.text}")
+        try:
+            data = JsonWebEncryption().deserialize_compact(resp.text, enc_key)
+        except Exception as e:
+            check(f"{what}: RSA-OAEP-256 {enc} decrypts", False, repr(e))
+            continue
+        check(f"{what}: RSA-OAEP-256 {enc} decrypts", True)
+        header = data["header"]
+        check(f"{what}: JWE header", header.get("alg") == "RSA-OAEP-256" and header.get("enc") == enc
+              and header.get("cty") == "JWT" and header.get("kid") == "enc-1", header)
+        check_jwt_claims(what, verify_jws(what, data["payload"].decode(), "PS256", keys), cid, plain)
+
+        # An assertion signed with a key the client does not have.
+        other = JsonWebKey.generate_key("EC", "P-256", is_private=True)
+        bad = requests_client(cid, other.as_pem(is_private=True), "private_key_jwt")
+        bad.register_client_auth_method(PrivateKeyJWT(alg="ES256"))
+        resp = bad.introspect_token(ep, token="fx-active")
+        check(f"{what}: assertion by another key is invalid_client",
+              resp.status_code == 401 and resp.json().get("error") == "invalid_client", f"{resp.status_code} {resp.text}")
+
+
+meta = run("requests", requests_client)
 run("httpx", httpx_client)
 pkce_flow()
+jwt_answers(meta)
 finish("python_authlib")

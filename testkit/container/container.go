@@ -5,8 +5,10 @@
 // fixtures, admin token): the first Start starts it, every test gets a
 // fresh namespace of its own (/ns/{name}/...), so t.Parallel tests never see
 // each other's tokens, clock, scripts or journal, and the last test to
-// finish removes the container. With Main in TestMain the containers live
-// until the package's tests are done instead.
+// finish removes the container. Tests that do not overlap (run one after
+// another, or under a low -parallel) then start one container each; with
+// Main in TestMain the containers live until the package's tests are done
+// instead, however the tests are scheduled. ID names a Server's container.
 //
 // Docker is reached as dockertest finds it (DOCKER_HOST, DOCKER_CERT_PATH or
 // the default socket). Without a daemon Start skips the test, saying why;
@@ -30,6 +32,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -200,7 +203,27 @@ func start(tb testing.TB, r *registry, opts ...Option) *testkit.Server {
 	if err != nil {
 		tb.Fatalf("container: %v%s", err, c.logTail())
 	}
+	ids.Store(srv.URL(), c.id)
+	tb.Cleanup(func() { ids.Delete(srv.URL()) })
 	return srv
+}
+
+// ids maps the URL of each Server that Start returned, and is still in
+// use, to its container's ID.
+var ids sync.Map
+
+// ID returns the ID of the Docker container that s, a Server from Start
+// (or a view of one, s.With(t)), runs in: for docker logs, docker exec or
+// docker inspect from a test. It returns "" for any other Server, and once
+// the test that started s is done. Tests that share a container get the
+// same ID.
+func ID(s *testkit.Server) string {
+	if s == nil {
+		return ""
+	}
+	id, _ := ids.Load(s.URL())
+	str, _ := id.(string)
+	return str
 }
 
 // newOptions returns the defaults, ImageEnv's image and then opts applied.

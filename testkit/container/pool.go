@@ -15,7 +15,9 @@ import (
 // of a package is what it is for.
 var procs = newRegistry()
 
-func newRegistry() *registry { return &registry{entries: map[string]*entry{}} }
+func newRegistry() *registry {
+	return &registry{entries: map[string]*entry{}, removed: map[string]bool{}}
+}
 
 // registry shares containers between the tests of this process, one per
 // configuration key, reference-counted.
@@ -26,9 +28,10 @@ type registry struct {
 
 	nsCount atomic.Int64 // namespaces handed out, for unique names
 
-	mu      sync.Mutex // guards hold and entries
+	mu      sync.Mutex // guards hold, entries and removed
 	hold    bool       // keep idle containers (Main)
 	entries map[string]*entry
+	removed map[string]bool // keys whose container went idle and was removed
 }
 
 // entry is one shared container. ready is closed once c or err is set;
@@ -61,6 +64,7 @@ func (r *registry) acquire(tb testing.TB, d *dockerClient, key string, o options
 		r.entries[key] = e
 	}
 	e.refs++
+	again := starter && r.removed[key] && !r.hold
 	r.mu.Unlock()
 	release := sync.OnceValue(func() error { return r.release(key, e) })
 
@@ -72,6 +76,10 @@ func (r *registry) acquire(tb testing.TB, d *dockerClient, key string, o options
 		}()
 		if e.err != nil {
 			return nil, release, e.err
+		}
+		if again {
+			tb.Logf("container: started again: the last test using the previous one had ended, so it was removed; " +
+				"call container.Main(m) from TestMain to keep one container for all the package's tests")
 		}
 		return e.c, release, nil
 	}
@@ -91,6 +99,9 @@ func (r *registry) release(key string, e *entry) error {
 	drop := e.refs == 0 && (!r.hold || e.err != nil)
 	if drop && r.entries[key] == e {
 		delete(r.entries, key)
+	}
+	if drop && e.c != nil {
+		r.removed[key] = true
 	}
 	r.mu.Unlock()
 	if drop && e.c != nil {
