@@ -377,11 +377,16 @@ func (a answer) wantError(t testing.TB, status int, code string) {
 	}
 }
 
-// recorder is a testing.TB that records Errorf instead of failing, to
-// check the messages of failing assertions.
+// recorder is a testing.TB that records Errorf and Fatalf instead of
+// failing, to check the messages of failing assertions and helpers.
 type recorder struct {
 	testing.TB
 	errors []string
+	fatals []string
+}
+
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.fatals = append(r.fatals, fmt.Sprintf(format, args...))
 }
 
 func (r *recorder) Helper() {}
@@ -533,7 +538,7 @@ func testStepNeedsTrigger(t *testing.T, start Start) {
 	if !s.Introspect(tok).Active {
 		t.Error("the refused script changed the token")
 	}
-	r := &fatalRecorder{TB: t}
+	r := &recorder{TB: t}
 	s.With(r).Script(tok, mockserver.Step{Respond: &mockserver.Fault{Status: http.StatusServiceUnavailable}})
 	if len(r.fatals) != 1 || !strings.Contains(r.fatals[0], "trigger") {
 		t.Errorf("through a view bound to a test, the failure reported %q; want one naming the trigger", r.fatals)
@@ -542,17 +547,4 @@ func testStepNeedsTrigger(t *testing.T, start Start) {
 	if s.Introspect(tok).Active || s.Introspect(tok).Active {
 		t.Error("a step with the Always trigger did not apply to every call")
 	}
-}
-
-// fatalRecorder is a testing.TB that records Fatalf instead of ending
-// the test.
-type fatalRecorder struct {
-	testing.TB
-	fatals []string
-}
-
-func (r *fatalRecorder) Helper() {}
-
-func (r *fatalRecorder) Fatalf(format string, args ...any) {
-	r.fatals = append(r.fatals, fmt.Sprintf(format, args...))
 }
