@@ -21,7 +21,8 @@ func (s *Server) routes(r *mux.Router) {
 	r.Handle("/token", s.endpoint(EndpointToken, s.handleToken)).Methods(post...).Name(EndpointToken)
 	// The authorization code flow and OpenID Connect (authorize.go,
 	// userinfo.go, logout.go).
-	getPost := []string{http.MethodGet, http.MethodHead, http.MethodPost}
+	// GET and POST only: a HEAD would log a user in or out.
+	getPost := []string{http.MethodGet, http.MethodPost}
 	r.Handle("/authorize", s.endpoint(EndpointAuthorize, s.handleAuthorize)).Methods(getPost...).Name(EndpointAuthorize)
 	r.Handle("/userinfo", s.endpoint(EndpointUserinfo, s.handleUserinfo)).Methods(getPost...).Name(EndpointUserinfo)
 	r.Handle("/logout", s.endpoint(EndpointLogout, s.handleLogout)).Methods(getPost...).Name(EndpointLogout)
