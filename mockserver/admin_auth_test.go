@@ -41,7 +41,11 @@ func TestAdminRefusedMakesNoNamespace(t *testing.T) {
 		t.Errorf("namespaces %q; want [sneaky] once authorized", names)
 	}
 
-	off, offSrv := start(t, mockserver.WithFixtures(testSet()))
+	offSrv, err := mockserver.New(mockserver.WithFixtures(testSet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := startHandler(t, offSrv) // no adminapi.Handler: no admin API
 	if got := admin(t, off, "GET", "/ns/sneaky/admin/clock", ""); got.status != 404 {
 		t.Errorf("admin off: %d; want 404", got.status)
 	}

@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/introspectmock/introspectmock/fixtures"
 	"github.com/introspectmock/introspectmock/mockserver"
@@ -59,7 +61,7 @@ func TestAdminCrossOrigin(t *testing.T) {
 	if got := do(t, ts, req{header: hdr("Authorization", basic("x", "y")), body: form("token", "active-token")}); got.status != 401 {
 		t.Errorf("a refused request added client x: %d %s", got.status, got.body)
 	}
-	if _, ok := srv.Default().Lookup("planted"); ok {
+	if _, err := srv.Default().Lookup("planted"); err == nil {
 		t.Error("a refused request added a token")
 	}
 	if names := srv.Namespaces(); len(names) != 0 {
@@ -217,7 +219,11 @@ func TestNamespacesBelongToTheAdmin(t *testing.T) {
 		t.Errorf("open admin API: namespaces %q; want [first]", names)
 	}
 	// The admin API off: nothing else could make one, so first use does.
-	off, offSrv := start(t, mockserver.WithFixtures(testSet()), mockserver.WithAdminToken(tok))
+	offSrv, err := mockserver.New(mockserver.WithFixtures(testSet()), mockserver.WithAdminToken(tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := startHandler(t, offSrv) // no adminapi.Handler
 	if got := asRS(t, off, "/ns/first/introspect", "active-token"); !strings.Contains(got.body, `"active":true`) {
 		t.Errorf("admin off, first use: %d %s", got.status, got.body)
 	}
@@ -236,7 +242,7 @@ func TestMaxTotalTokens(t *testing.T) {
 		Clients: []fixtures.Client{{ClientID: rsID, ClientSecret: rsSecret}, {ClientID: svcID, ClientSecret: svcSecret}},
 		Tokens:  []fixtures.Token{{Token: "seed-1"}, {Token: "seed-2"}},
 	}
-	ts, srv := start(t, mockserver.WithFixtures(set), mockserver.WithAdmin(true), mockserver.WithMaxTotalTokens(6))
+	ts, srv := start(t, mockserver.WithFixtures(set), mockserver.WithMaxTotalTokens(6))
 	for _, st := range []adminStep{
 		{"namespace a, 4 tokens held", "PUT", "/admin/namespaces/a", "", 201, `{"namespace":"a"}`},
 		{"a token in a", "POST", "/ns/a/admin/tokens", `{"token":"a-1"}`, 201, `{"token":"a-1"}`},
@@ -265,5 +271,51 @@ func TestMaxTotalTokens(t *testing.T) {
 	}
 	if _, err := mockserver.New(mockserver.WithFixtures(set), mockserver.WithMaxTotalTokens(1)); err == nil {
 		t.Error("fixtures over the total: New succeeded")
+	}
+}
+
+// TestTotalTokensCountedTrue races every way of adding and dropping tokens
+// (AddToken, Remove, /token, Reset, Reload, making and deleting
+// namespaces) and checks that the total the cap is judged by is the number
+// of tokens the namespaces hold.
+func TestTotalTokensCountedTrue(t *testing.T) {
+	t.Parallel()
+	set := &fixtures.Set{
+		Clients: []fixtures.Client{{ClientID: svcID, ClientSecret: svcSecret, TokenLifetime: time.Millisecond}},
+		Tokens:  []fixtures.Token{{Token: "seed-1"}, {Token: "seed-2"}, {Token: "seed-3"}},
+	}
+	ts, srv := start(t, mockserver.WithFixtures(set), mockserver.WithMaxTotalTokens(60))
+	var wg sync.WaitGroup
+	for w := range 6 {
+		wg.Go(func() {
+			for i := range 60 {
+				name := fmt.Sprint("ns-", (w+i/6)%4) // one namespace for each round of the six steps
+				ns, err := srv.Namespace(name)
+				if err != nil {
+					continue // the total or namespace limit: fine
+				}
+				tok := fmt.Sprint("t-", w, "-", i)
+				switch i % 6 {
+				case 0, 1:
+					_, _ = ns.AddToken(mockserver.Token{Token: tok})
+				case 2:
+					ns.Remove(fmt.Sprint("t-", w, "-", i-2))
+				case 3:
+					do(t, ts, req{path: "/ns/" + name + "/token", header: hdr("Authorization", basic(svcID, svcSecret)), body: form("grant_type", "client_credentials")})
+				case 4:
+					if w%2 == 0 {
+						ns.Reset()
+					} else {
+						srv.DeleteNamespace(name)
+					}
+				case 5:
+					_ = srv.Reload(set)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if counted, stored := mockserver.HeldTokens(srv); counted != stored {
+		t.Errorf("the total counts %d tokens; the namespaces hold %d", counted, stored)
 	}
 }

@@ -99,13 +99,6 @@ type TokenInfo struct {
 // a malformed answer. See fixtures.Fault for its fields.
 type Fault = fixtures.Fault
 
-// Step is one step of a token's script: one trigger (AfterCalls, OnCall or
-// After) and one effect (State or Respond). See fixtures.Step.
-//
-// In Go literals a zero AfterCalls beside OnCall or After counts as unset,
-// and alone means "from the first call on".
-type Step = fixtures.Step
-
 // StubRequest is what a Stub is asked: an authenticated introspection.
 type StubRequest struct {
 	Token         string

@@ -357,7 +357,7 @@ func TestFlowFaults(t *testing.T) {
 	if got := refresh(); got.status != 200 {
 		t.Errorf("refresh after the fault: %d %s", got.status, got.body)
 	}
-	calls := ns.Calls()
+	calls := callsOf(ns)
 	var faulted []string
 	for _, c := range calls {
 		if c.Fault != "" {

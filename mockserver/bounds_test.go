@@ -58,7 +58,7 @@ func TestIssuedTokensArePruned(t *testing.T) {
 	}
 	// An old one is gone: unknown, so inactive like the expired token it was.
 	old := minted[0]
-	if _, ok := ns.Lookup(old); ok {
+	if _, err := ns.Lookup(old); err == nil {
 		t.Error("a token expired for over an hour is still in the store")
 	}
 	if got := s.ask("", old); got.body != inactive {
@@ -70,7 +70,7 @@ func TestIssuedTokensArePruned(t *testing.T) {
 		t.Errorf("a pruned token with the clock moved back: %s; want %s (documented)", got.body, inactive)
 	}
 	// Fixture tokens are never pruned, even expired ones.
-	if _, ok := ns.Lookup("expired-token"); !ok {
+	if _, err := ns.Lookup("expired-token"); err != nil {
 		t.Error("the expired fixture token was pruned")
 	}
 }
@@ -81,8 +81,8 @@ func TestIssuedQueueStaysBounded(t *testing.T) {
 	t.Parallel()
 	s, ns := nsServer(t)
 	for range 1000 {
-		if !ns.Remove(mint(t, s)) {
-			t.Fatal("Remove of a minted token: false")
+		if err := ns.Remove(mint(t, s)); err != nil {
+			t.Fatalf("Remove of a minted token: %v", err)
 		}
 	}
 	if n := mockserver.IssuedQueueLen(ns); n > 2*s.srv.TokenCount()+65 {
@@ -110,7 +110,7 @@ func TestJournalGrowsOnDemand(t *testing.T) {
 	for i := range 250 {
 		s100.ask("", fmt.Sprint("tok-", i))
 	}
-	if c, n := mockserver.JournalCap(ns100), len(ns100.Calls()); c != 100 || n != 100 {
+	if c, n := mockserver.JournalCap(ns100), len(callsOf(ns100)); c != 100 || n != 100 {
 		t.Errorf("a journal of size 100 after 250 calls: %d calls, room for %d; want 100 and 100", n, c)
 	}
 }
@@ -142,24 +142,24 @@ func TestAdminJournalSize(t *testing.T) {
 	} {
 		st.check(t, ts)
 	}
-	calls := srv.Default().Calls()
+	calls := callsOf(srv.Default())
 	if len(calls) != 3 || calls[0].Token != "tok-2" || calls[2].Token != "tok-4" {
 		t.Errorf("after shrinking to 3: %v; want the latest 3, oldest first", calls)
 	}
 	for i := 5; i < 9; i++ {
 		asRS(t, ts, "/introspect", fmt.Sprint("tok-", i))
 	}
-	if calls := srv.Default().Calls(); len(calls) != 3 || calls[2].Token != "tok-8" {
+	if calls := callsOf(srv.Default()); len(calls) != 3 || calls[2].Token != "tok-8" {
 		t.Errorf("size 3 after more calls: %v", calls)
 	}
 	adminStep{"grow", "PUT", "/admin/journal", `{"size":10}`, 200, `{"size":10,"kept":3}`}.check(t, ts)
 	asRS(t, ts, "/introspect", "tok-9")
-	if calls := srv.Default().Calls(); len(calls) != 4 || calls[0].Token != "tok-6" || calls[3].Token != "tok-9" {
+	if calls := callsOf(srv.Default()); len(calls) != 4 || calls[0].Token != "tok-6" || calls[3].Token != "tok-9" {
 		t.Errorf("grown to 10: %v", calls)
 	}
 	adminStep{"off", "PUT", "/admin/journal", `{"size":0}`, 200, `{"size":0,"kept":0}`}.check(t, ts)
 	asRS(t, ts, "/introspect", "tok-10")
-	if n := len(srv.Default().Calls()); n != 0 {
+	if n := len(callsOf(srv.Default())); n != 0 {
 		t.Errorf("size 0 keeps %d calls", n)
 	}
 	if err := srv.Default().SetJournalSize(-1); err == nil {

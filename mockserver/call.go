@@ -42,26 +42,6 @@ type call struct {
 // writeJSON, writeHeader or writeError, which set c.status.
 type handlerFunc func(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call)
 
-// endpoint adapts h to http.Handler: it resolves the namespace, starts the
-// call and hands it to record when h returns.
-func (s *Server) endpoint(name string, h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ns := s.namespaceOf(r)
-		c := &call{time: ns.clock.Now(), endpoint: name, authMethod: authNone}
-		h(ns, w, r, c)
-		s.record(r.Context(), ns, c)
-	})
-}
-
-// serveIntrospect serves POST /introspect for ns: endpoint's adapter
-// around handleIntrospect, written out so that the call, with no function
-// value in between, stays on the stack. ServeHTTP calls it directly.
-func (s *Server) serveIntrospect(ns *Namespace, w http.ResponseWriter, r *http.Request) {
-	c := call{time: ns.clock.Now(), endpoint: EndpointIntrospect, authMethod: authNone}
-	s.handleIntrospect(ns, w, r, &c)
-	s.record(r.Context(), ns, &c)
-}
-
 // record is the one hook every finished call goes through: it logs the
 // call (no token, no secret, no query) and adds it to the namespace's
 // journal.

@@ -22,7 +22,7 @@ func TestNullClaimsOmitted(t *testing.T) {
 		t.Fatal(err)
 	}
 	set.Tokens = append(set.Tokens, fromFile.Tokens...)
-	s, ns := nsServer(t, mockserver.WithFixtures(set), mockserver.WithAdmin(true))
+	s, ns := nsServer(t, mockserver.WithFixtures(set))
 
 	var nilSlice []string
 	var nilMap map[string]any

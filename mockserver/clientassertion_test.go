@@ -103,7 +103,7 @@ func TestPrivateKeyJWTZitadel(t *testing.T) {
 				t.Errorf("revoked: %+v, %v; want inactive", got, err)
 			}
 			n := 0
-			for _, c := range srv.Default().Calls() {
+			for _, c := range callsOf(srv.Default()) {
 				if c.Endpoint != "introspect" {
 					continue
 				}
@@ -248,7 +248,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 		ts, srv := start(t, mockserver.WithFixtures(pkjwtSet()), mockserver.WithClock(newClock()))
 		do(t, ts, req{body: body(rsa1(claims("aud", ts.URL)))})
 		do(t, ts, req{body: body(rsa1(claims("aud", ts.URL, "exp", now)))})
-		calls := srv.Default().Calls()
+		calls := callsOf(srv.Default())
 		if len(calls) != 2 || calls[0].AuthMethod != "private_key_jwt" || calls[0].ClientID != "jwt-rs" || calls[0].Status != 200 ||
 			calls[1].AuthMethod != "private_key_jwt" || calls[1].ClientID != "jwt-rs" || calls[1].Status != 401 {
 			t.Errorf("calls = %+v", calls)
@@ -462,7 +462,7 @@ func FuzzClientAssertion(f *testing.F) {
 // there (SPEC CA-12).
 func TestPrivateKeyJWTAdminClient(t *testing.T) {
 	t.Parallel()
-	ts, _ := start(t, mockserver.WithFixtures(testSet()), mockserver.WithClock(newClock()), mockserver.WithAdmin(true))
+	ts, _ := start(t, mockserver.WithFixtures(testSet()), mockserver.WithClock(newClock()))
 	pt, _ := clientECKey().PublicKey.Bytes()
 	jwks := `{"keys":[{"kty":"EC","crv":"P-256","kid":"ec-1","x":"` + b64.EncodeToString(pt[1:33]) + `","y":"` + b64.EncodeToString(pt[33:]) + `"}]}`
 	if got := do(t, ts, req{path: "/admin/clients", header: hdr("Content-Type", "application/json"), body: `{"client_id":"added","jwks":` + jwks + `}`}); got.status != 201 {

@@ -13,6 +13,14 @@
 // the introspectmock command serves it over the network. Their methods take
 // this package's Token, Step and Fault.
 //
+// Errors: every method that changes a Namespace or the Server returns an
+// error; nothing panics on bad input. Match them with errors.Is against
+// ErrNotFound (no such token or namespace), ErrExists (a token, client or
+// namespace already there) and ErrLimit (a WithMax* limit reached); any
+// other error is bad input, and then nothing changed. Messages name the
+// method ("Revoke abcd…: token not found") and carry no package prefix,
+// so that callers wrap them in their own.
+//
 // Routes (each also under the issuer's path when the issuer has one):
 //
 //	POST /introspect                               RFC 7662
@@ -22,7 +30,7 @@
 //	GET  /.well-known/openid-configuration         same members plus subject_types_supported, id_token_signing_alg_values_supported
 //	GET  /jwks                                     RSA signing key (jwks_uri), listed for RS256 and PS256
 //	GET  /healthz                                  {"status":"ok"} (root only)
-//	     /admin/...                                admin API, when enabled (WithAdmin)
+//	     /admin/...                                admin API, when mounted (Handler; package internal/adminapi)
 //
 // Every answer is application/json, errors included, except the JWT
 // introspection answers below; unknown paths are 404 and wrong methods 405
@@ -73,7 +81,7 @@
 // discovery documents point under the prefix. A namespace is made by
 // Server.Namespace or by the admin API (PUT /admin/namespaces/{name}, or
 // any admin request under its prefix); while the admin API is open (no
-// WithAdminToken) or off, the first public request under its prefix makes
+// WithAdminToken) or not mounted, the first public request under its prefix makes
 // one too, and with an admin token such a request to an unknown namespace
 // is 404 and makes nothing. Names match ^[a-z0-9][a-z0-9_-]{0,62}$.
 // WithMaxNamespaces, WithMaxTokens (per namespace) and WithMaxTotalTokens
@@ -85,8 +93,9 @@
 // FailNext fault (FailNextAt faults revocation and /token calls too); the stub (SetStub), unless it passes; the token's script;
 // the stored state (revoked, nbf, exp). Each authenticated introspection
 // of a stored token counts once, atomically, as that token's call n
-// (1-based). A script step matches when its trigger holds: on_call == n,
-// after_calls < n, or clock ≥ load time + after (load time: fixture load,
+// (1-based). A script step matches when its trigger (Step.When) holds: OnCall(k) when
+// n == k, AfterCalls(k) when n > k (Always is AfterCalls(0)), After(d)
+// when clock ≥ load time + d (load time: fixture load,
 // AddToken, SetScript or Reset). The first matching respond step plays its
 // fault; otherwise the last matching state step sets the state.
 //
@@ -112,7 +121,9 @@
 //
 // # Admin API
 //
-// With WithAdmin(true), JSON in and out, under /admin (default namespace)
+// Served by Handler with an Admin (the introspectmock command's --admin and
+// testkit mount internal/adminapi's); a Server alone, as an http.Handler,
+// answers its paths 404. JSON in and out, under /admin (default namespace)
 // and /ns/{name}/admin; WithAdminToken makes it require
 // "Authorization: Bearer <token>". Bodies use the fixture format (JSON is
 // YAML), so their errors read like fixture errors ("body:1:7: by: invalid

@@ -45,7 +45,7 @@ func ExampleNamespace_AddToken() {
 	introspectAs(ts.URL, tok)
 	ns.Clock().Advance(time.Hour)
 	introspectAs(ts.URL, tok)
-	fmt.Println(len(ns.Calls()), "calls;", ns.Calls()[0])
+	fmt.Println(len(callsOf(ns)), "calls;", callsOf(ns)[0])
 	// Output:
 	// 200  {"active":true,"scope":"orders:read","token_type":"Bearer","exp":1893459600,"iat":1893456000,"sub":"alice","iss":"https://auth.example.test"}
 	// 200  {"active":false}
@@ -64,7 +64,7 @@ func ExampleNamespace_SetScript() {
 
 	ns := srv.Default()
 	_ = ns.SetScript("flaky-token", []mockserver.Step{
-		{OnCall: 1, Respond: &mockserver.Fault{Status: 503, RetryAfter: 2 * time.Second}},
+		{When: mockserver.OnCall(1), Respond: &mockserver.Fault{Status: 503, RetryAfter: 2 * time.Second}},
 	})
 	introspectAs(ts.URL, "flaky-token")
 	introspectAs(ts.URL, "flaky-token")

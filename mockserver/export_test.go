@@ -7,3 +7,20 @@ func NamespaceCount(s *Server) int {
 	defer s.nsMu.RUnlock()
 	return len(s.spaces)
 }
+
+// HeldTokens returns the server's count of the tokens its namespaces hold
+// (WithMaxTotalTokens) and the count taken from the stores themselves.
+func HeldTokens(s *Server) (counted, stored int) {
+	s.nsMu.RLock()
+	spaces := []*Namespace{s.def}
+	for _, ns := range s.spaces {
+		spaces = append(spaces, ns)
+	}
+	for _, ns := range spaces {
+		ns.mu.RLock()
+		stored += len(ns.tokens)
+		ns.mu.RUnlock()
+	}
+	s.nsMu.RUnlock()
+	return int(s.held.Load()), stored
+}

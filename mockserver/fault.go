@@ -69,16 +69,8 @@ func faultSlot(endpoint string) int {
 // At introspection, f is played as FailNext says. At revoke and token,
 // Malformed is refused: those answers have no introspection body to
 // break. An unknown endpoint, or a fault fixtures would refuse (see Step),
-// is a programming error: FailNextAt panics.
-func (ns *Namespace) FailNextAt(endpoint string, count int, f Fault) {
-	if err := ns.failNextAt(endpoint, count, f); err != nil {
-		panic("mockserver: FailNextAt: " + err.Error())
-	}
-}
-
-// failNextAt is FailNextAt returning its error instead of panicking;
-// nothing changes on error.
-func (ns *Namespace) failNextAt(endpoint string, count int, f Fault) error {
+// is an error, and then nothing changes.
+func (ns *Namespace) FailNextAt(endpoint string, count int, f Fault) error {
 	if err := checkFault(endpoint, count, f); err != nil {
 		return err
 	}
@@ -93,7 +85,7 @@ func (ns *Namespace) failNextAt(endpoint string, count int, f Fault) error {
 	return nil
 }
 
-// checkFault reports what failNextAt would refuse.
+// checkFault reports what FailNextAt would refuse.
 func checkFault(endpoint string, count int, f Fault) error {
 	slot := faultSlot(endpoint)
 	if slot < 0 {
@@ -104,7 +96,7 @@ func checkFault(endpoint string, count int, f Fault) error {
 		return nil
 	}
 	if err := f.Validate(); err != nil {
-		return err
+		return fmt.Errorf("respond: %w", err)
 	}
 	if f.Malformed != "" && slot != slotIntrospect {
 		return fmt.Errorf("respond.malformed: malformed breaks an introspection answer; at %s use status, error, delay or drop", endpoint)
@@ -112,8 +104,8 @@ func checkFault(endpoint string, count int, f Fault) error {
 	return nil
 }
 
-// clearFaults cancels the pending faults of every endpoint.
-func (ns *Namespace) clearFaults() {
+// ClearFaults cancels the pending faults of every endpoint.
+func (ns *Namespace) ClearFaults() {
 	for i := range ns.faults {
 		ns.faults[i].Store(nil)
 	}

@@ -210,7 +210,7 @@ func (ns *Namespace) issueGrantLocked(st *state, g *grantInfo, scope string, now
 			Token: tok, Scope: scope, ClientID: g.client.id, Sub: g.user.sub, Username: g.user.username,
 			TokenType: "Bearer", Iat: fixtures.Absolute(iat), Exp: fixtures.Absolute(exp),
 			Claims: g.claims, Kind: kind, Grant: g.id,
-		}, now, st.issuer)
+		}, nil, now, st.issuer)
 		if err != nil { // checked when the user or the login's claims came in
 			ns.holdLocked(i - 2) // give back what was not stored
 			return issuedGrant{}, &oauthError{status: http.StatusInternalServerError, code: "server_error", desc: err.Error()}

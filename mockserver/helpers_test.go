@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/introspectmock/introspectmock/fixtures"
+	"github.com/introspectmock/introspectmock/internal/adminapi"
 	"github.com/introspectmock/introspectmock/mockserver"
 )
 
@@ -90,14 +91,15 @@ func testSet() *fixtures.Set {
 	}
 }
 
-// start serves a new mockserver on httptest; Cleanup closes it.
+// start serves a new mockserver with the admin API (adminapi.Handler) on
+// httptest; Cleanup closes it.
 func start(t testing.TB, opts ...mockserver.Option) (*httptest.Server, *mockserver.Server) {
 	t.Helper()
 	srv, err := mockserver.New(opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(adminapi.Handler(srv))
 	t.Cleanup(ts.Close)
 	return ts, srv
 }
@@ -119,7 +121,7 @@ func startAt(t testing.TB, opts func(base string) []mockserver.Option) (*httptes
 		ts.Close()
 		t.Fatalf("New: %v", err)
 	}
-	ts.Config.Handler = srv
+	ts.Config.Handler = adminapi.Handler(srv)
 	ts.Start()
 	t.Cleanup(ts.Close)
 	return ts, srv
@@ -239,4 +241,28 @@ func form(kv ...string) string {
 		v.Add(kv[i], kv[i+1])
 	}
 	return v.Encode()
+}
+
+// handlers caches adminapi.Handler per server for in-process requests.
+var handlers sync.Map // *mockserver.Server → http.Handler
+
+// handlerOf returns adminapi.Handler(srv), built once.
+func handlerOf(srv *mockserver.Server) http.Handler {
+	if h, ok := handlers.Load(srv); ok {
+		return h.(http.Handler)
+	}
+	h, _ := handlers.LoadOrStore(srv, adminapi.Handler(srv))
+	return h.(http.Handler)
+}
+
+// callsOf returns ns's journal (Calls never fails in process).
+func callsOf(ns *mockserver.Namespace) []mockserver.Call {
+	calls, _ := ns.Calls()
+	return calls
+}
+
+// tokensOf returns ns's tokens (Tokens never fails in process).
+func tokensOf(ns *mockserver.Namespace) []mockserver.TokenInfo {
+	infos, _ := ns.Tokens()
+	return infos
 }

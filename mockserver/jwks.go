@@ -34,11 +34,11 @@ func (s *Server) signingKey() (*signingKey, error) {
 	s.keyOnce.Do(func() {
 		key, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
-			s.keyErr = fmt.Errorf("mockserver: generate RSA key: %w", err)
+			s.keyErr = fmt.Errorf("generate RSA key: %w", err)
 			return
 		}
 		if s.key, err = newSigningKey(key); err != nil {
-			s.keyErr = fmt.Errorf("mockserver: server signing key: %w", err)
+			s.keyErr = fmt.Errorf("server signing key: %w", err)
 		}
 	})
 	return s.key, s.keyErr

@@ -18,8 +18,11 @@ import (
 
 // jwsSigner signs JWS compact serializations with one key under one alg,
 // the protected header carrying kid and typ. It is safe for concurrent
-// use. Answers that are broken on purpose build on it or sign by hand;
-// every well-formed one goes through it.
+// use. Every well-formed JWS the server makes goes through one:
+// introspection responses (signingKey.responseSigner, then
+// client.encryptResponse), ID Tokens (signingKey.id). An answer broken on
+// purpose signs its own claims with newJWSSigner (another kid, typ or
+// key) or, for what go-jose will not make, assembles the JWS by hand.
 type jwsSigner struct {
 	alg    string
 	kid    string

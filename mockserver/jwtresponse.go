@@ -208,23 +208,31 @@ func (s *Server) writeJWTIntrospection(ns *Namespace, w http.ResponseWriter, r *
 	_, _ = w.Write(tok)
 }
 
-// introspectionJWT makes the JWT of an introspection answer (RFC 9701 §5).
+// introspectionJWT makes the JWT of an introspection answer (RFC 9701 §5):
+// introspectionClaims signed with the server key under the client's alg,
+// then encrypted if the client asks so.
 func (s *Server) introspectionJWT(jt *jwtTarget, now time.Time, answer []byte) ([]byte, error) {
 	k, err := s.signingKey()
 	if err != nil {
 		return nil, err
 	}
+	tok, err := k.responseSigner(jt.client).sign(introspectionClaims(jt, now, answer))
+	if err != nil {
+		return nil, err
+	}
+	return jt.client.encryptResponse(tok)
+}
+
+// introspectionClaims returns the claims of a JWT introspection response
+// for jt at now: iss, aud, iat and token_introspection, answer byte for
+// byte (RFC 9701 §5).
+func introspectionClaims(jt *jwtTarget, now time.Time, answer []byte) []byte {
 	claims := make([]byte, 0, 96+len(jt.issuer)+len(jt.aud)+len(answer))
 	claims = appendJSONString(append(claims, `{"iss":`...), jt.issuer)
 	claims = appendJSONString(append(claims, `,"aud":`...), jt.aud)
 	claims = strconv.AppendInt(append(claims, `,"iat":`...), now.Unix(), 10)
 	claims = append(append(claims, `,"token_introspection":`...), answer...)
-	claims = append(claims, '}')
-	tok, err := k.responseSigner(jt.client).sign(claims)
-	if err != nil {
-		return nil, err
-	}
-	return jt.client.encryptResponse(tok)
+	return append(claims, '}')
 }
 
 // metadataFor is newMetadata plus the members of the optional features:

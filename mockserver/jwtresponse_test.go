@@ -178,7 +178,7 @@ func TestJWTResponse(t *testing.T) {
 		t.Parallel()
 		ts, srv := start(t, mockserver.WithFixtures(testSet()), mockserver.WithClock(newClock()))
 		do(t, ts, jwtReq("active-token"))
-		calls := srv.Default().Calls()
+		calls := callsOf(srv.Default())
 		if len(calls) != 1 || calls[0].Status != 200 || !calls[0].Active || calls[0].ClientID != rsID || calls[0].AuthMethod != "basic" {
 			t.Errorf("calls = %+v", calls)
 		}
@@ -357,7 +357,7 @@ func TestJWTFaults(t *testing.T) {
 	checkJWTAnswer(t, got)
 	verifyResponseJWT(t, ts, got.body, "RS256")
 
-	if err := ns.SetScript("active-token", []mockserver.Step{{AfterCalls: 0, State: mockserver.StateRevoked}}); err != nil {
+	if err := ns.SetScript("active-token", []mockserver.Step{{When: mockserver.Always(), State: mockserver.StateRevoked}}); err != nil {
 		t.Fatal(err)
 	}
 	claims := verifyResponseJWT(t, ts, do(t, ts, jwtReq("active-token")).body, "RS256")
@@ -445,27 +445,34 @@ func httptestRequest(path, body string) *http.Request {
 }
 
 // BenchmarkIntrospectJWT measures a JWT introspection answer: the JSON
-// answer plus an RS256 signature (SPEC JR-2).
+// answer plus an RS256 signature (SPEC JR-2), and the same signed with
+// PS256 and encrypted (RSA-OAEP-256, A256GCM) for a client that asks so.
 func BenchmarkIntrospectJWT(b *testing.B) {
-	srv, err := mockserver.New(mockserver.WithFixtures(testSet()))
+	srv, err := mockserver.New(mockserver.WithFixtures(jwtSet()))
 	if err != nil {
 		b.Fatal(err)
 	}
-	auth := basic(rsID, rsSecret)
-	newRequest := func() *http.Request {
-		r := httptestRequest("/introspect", "token=active-token")
-		r.Header.Set("Authorization", auth)
-		r.Header.Set("Accept", jwtType)
-		return r
-	}
-	// What is measured must be a JWT answer, not an error.
-	w := httptest.NewRecorder()
-	srv.ServeHTTP(w, newRequest())
-	if w.Code != http.StatusOK || w.Header().Get("Content-Type") != jwtType {
-		b.Fatalf("JWT introspection = %d %s %s; want 200 %s", w.Code, w.Header().Get("Content-Type"), w.Body, jwtType)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		srv.ServeHTTP(&discardWriter{h: http.Header{}}, newRequest())
+	for _, bb := range []struct{ name, auth string }{
+		{"RS256", basic(rsID, rsSecret)},
+		{"PS256+A256GCM", basic("gcm-rs", "g")},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			newRequest := func() *http.Request {
+				r := httptestRequest("/introspect", "token=active-token")
+				r.Header.Set("Authorization", bb.auth)
+				r.Header.Set("Accept", jwtType)
+				return r
+			}
+			// What is measured must be a JWT answer, not an error.
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, newRequest())
+			if w.Code != http.StatusOK || w.Header().Get("Content-Type") != jwtType {
+				b.Fatalf("JWT introspection = %d %s %s; want 200 %s", w.Code, w.Header().Get("Content-Type"), w.Body, jwtType)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				srv.ServeHTTP(&discardWriter{h: http.Header{}}, newRequest())
+			}
+		})
 	}
 }

@@ -62,7 +62,7 @@ func lifecycleServer(t *testing.T) (*httptest.Server, *mockserver.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return start(t, mockserver.WithFixtures(set), mockserver.WithClock(newClock()), mockserver.WithAdmin(true))
+	return start(t, mockserver.WithFixtures(set), mockserver.WithClock(newClock()))
 }
 
 func writeFixture(t *testing.T, doc string) string {
@@ -136,8 +136,8 @@ func TestRefreshRevokesGrant(t *testing.T) {
 			}
 		},
 		"Namespace.Revoke": func(t *testing.T, _ *httptest.Server, srv *mockserver.Server, tok string) {
-			if !srv.Default().Revoke(tok) {
-				t.Fatal("Revoke = false")
+			if err := srv.Default().Revoke(tok); err != nil {
+				t.Fatalf("Revoke: %v", err)
 			}
 		},
 	}
@@ -264,7 +264,7 @@ func TestRevocationOwnership(t *testing.T) {
 				}
 				checkJSONType(t, r)
 				checkNoStore(t, r)
-				calls := srv.Default().Calls()
+				calls := callsOf(srv.Default())
 				if last := calls[len(calls)-1]; last.Endpoint != mockserver.EndpointRevoke || last.Status != tt.wantStatus {
 					t.Errorf("journal: %+v; want the refused revocation", last)
 				}
@@ -389,7 +389,7 @@ func TestIntrospectableBy(t *testing.T) {
 		}
 	})
 	t.Run("TL-6/a script state does not widen it", func(t *testing.T) {
-		if err := srv.Default().SetScript("orders-only", []mockserver.Step{{AfterCalls: 0, State: mockserver.StateActive}}); err != nil {
+		if err := srv.Default().SetScript("orders-only", []mockserver.Step{{When: mockserver.Always(), State: mockserver.StateActive}}); err != nil {
 			t.Fatal(err)
 		}
 		if r := lcIntrospect(t, ts, "billing-rs", "billing-secret", "orders-only"); r.body != inactive {
@@ -419,9 +419,9 @@ func TestLifecycleGoAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ti, ok := ns.Lookup(tok)
-	if !ok || ti.Kind != mockserver.KindRefreshToken || ti.Grant != "g9" || !slices.Equal(ti.IntrospectableBy, []string{"orders-rs"}) {
-		t.Errorf("Lookup = %+v, %v; want the kind, grant and introspectable_by given", ti.Token, ok)
+	ti, err := ns.Lookup(tok)
+	if err != nil || ti.Kind != mockserver.KindRefreshToken || ti.Grant != "g9" || !slices.Equal(ti.IntrospectableBy, []string{"orders-rs"}) {
+		t.Errorf("Lookup = %+v, %v; want the kind, grant and introspectable_by given", ti.Token, err)
 	}
 	ti, _ = ns.Lookup("orders-only")
 	if !slices.Equal(ti.IntrospectableBy, []string{"orders-rs", "web-app"}) || ti.Kind != "" {

@@ -50,7 +50,7 @@ func TestMalformedZitadel(t *testing.T) {
 			case !tt.wantErr && got.Active != tt.wantActive:
 				t.Errorf("zitadel took the answer as active=%t; the docs say %t", got.Active, tt.wantActive)
 			}
-			if c := srv.Default().Calls(); c[len(c)-1].Fault != "malformed "+tt.kind {
+			if c := callsOf(srv.Default()); c[len(c)-1].Fault != "malformed "+tt.kind {
 				t.Errorf("last call = %v; want the malformed fault played", c[len(c)-1])
 			}
 		})

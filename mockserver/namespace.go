@@ -239,7 +239,7 @@ func (ns *Namespace) load(set *fixtures.Set) error {
 	ns.mu.Unlock()
 	ns.nextLogin.Store(nil)
 	for _, o := range set.Faults {
-		_ = ns.failNextAt(faultOrderEndpoint(o), o.Count, o.Respond) // checked above
+		_ = ns.FailNextAt(faultOrderEndpoint(o), o.Count, o.Respond) // checked above
 	}
 	return nil
 }
@@ -253,11 +253,11 @@ func faultOrderEndpoint(o fixtures.FaultOrder) string {
 	return o.Endpoint
 }
 
-// checkFaultOrder reports a fixture fault order failNextAt would refuse,
+// checkFaultOrder reports a fixture fault order FailNextAt would refuse,
 // with its position.
 func checkFaultOrder(o fixtures.FaultOrder) error {
 	if err := checkFault(faultOrderEndpoint(o), o.Count, o.Respond); err != nil {
-		return fmt.Errorf("mockserver: %s: faults: %v", o.Pos, err)
+		return fmt.Errorf("%s: faults: %v", o.Pos, err)
 	}
 	return nil
 }
@@ -280,7 +280,7 @@ func (ns *Namespace) holdLocked(n int) bool {
 // build checks set and turns it into a state and a token store.
 func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string]*entry, error) {
 	if len(set.Tokens) > ns.srv.cfg.maxTokens {
-		return nil, nil, fmt.Errorf("mockserver: the fixtures hold %d tokens, more than the limit of %d per namespace (WithMaxTokens, --max-tokens): %w",
+		return nil, nil, fmt.Errorf("the fixtures hold %d tokens, more than the limit of %d per namespace (WithMaxTokens, --max-tokens): %w",
 			len(set.Tokens), ns.srv.cfg.maxTokens, ErrLimit)
 	}
 	st := &state{allowAnonymous: set.AllowAnonymous, clients: make(map[string]*client),
@@ -291,7 +291,7 @@ func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string
 	}
 	if issuer != "" {
 		if err := fixtures.CheckIssuer(issuer); err != nil {
-			return nil, nil, fmt.Errorf("mockserver: %w", err)
+			return nil, nil, fmt.Errorf("%w", err)
 		}
 		if ns.prefix != "" {
 			issuer = strings.TrimSuffix(issuer, "/") + ns.prefix
@@ -305,10 +305,10 @@ func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string
 		fc := &set.Clients[i]
 		c, err := newClient(fc)
 		if err != nil {
-			return nil, nil, fmt.Errorf("mockserver: %s: %v", place(fc.Pos, "clients", i), err)
+			return nil, nil, fmt.Errorf("%s: %v", place(fc.Pos, "clients", i), err)
 		}
 		if err := st.add(c); err != nil {
-			return nil, nil, fmt.Errorf("mockserver: %s: duplicate %w", place(fc.Pos, "clients", i), err)
+			return nil, nil, fmt.Errorf("%s: duplicate %w", place(fc.Pos, "clients", i), err)
 		}
 	}
 
@@ -319,7 +319,7 @@ func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string
 			err = st.addUser(u)
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("mockserver: %s: %v", place(fu.Pos, "users", i), err)
+			return nil, nil, fmt.Errorf("%s: %v", place(fu.Pos, "users", i), err)
 		}
 	}
 
@@ -327,20 +327,21 @@ func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string
 	for i := range set.Tokens {
 		t := &set.Tokens[i]
 		if t.Token == "" {
-			return nil, nil, fmt.Errorf("mockserver: %s: empty token", place(t.Pos, "tokens", i))
+			return nil, nil, fmt.Errorf("%s: empty token", place(t.Pos, "tokens", i))
 		}
 		if tokens[t.Token] != nil {
-			return nil, nil, fmt.Errorf("mockserver: %s: duplicate token", place(t.Pos, "tokens", i))
+			return nil, nil, fmt.Errorf("%s: duplicate token", place(t.Pos, "tokens", i))
 		}
-		e, err := newEntry(t, now, st.issuer)
+		err := checkFixtureSteps(t.Script)
+		var e *entry
 		if err == nil {
-			err = checkSteps(t.Script)
+			e, err = newEntry(t, StepsFromFixtures(t.Script), now, st.issuer)
 		}
 		if err == nil {
 			err = checkKind(t.Kind)
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("mockserver: %s: %v", place(t.Pos, "tokens", i), err)
+			return nil, nil, fmt.Errorf("%s: %v", place(t.Pos, "tokens", i), err)
 		}
 		tokens[t.Token] = e
 	}
@@ -431,9 +432,20 @@ func newClient(fc *fixtures.Client) (*client, error) {
 	return c, nil
 }
 
+// checkFixtureSteps reports the first bad step of a fixture script (one
+// built in Go may break the parser's rules).
+func checkFixtureSteps(steps []fixtures.Step) error {
+	for i := range steps {
+		if err := steps[i].Validate(); err != nil {
+			return fmt.Errorf("script[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
 // newEntry renders a token for the store, resolving its times against now;
-// its script's After steps count from now.
-func newEntry(t *fixtures.Token, now time.Time, issuer string) (*entry, error) {
+// its script (steps, t.Script ignored) counts After steps from now.
+func newEntry(t *fixtures.Token, steps []Step, now time.Time, issuer string) (*entry, error) {
 	iat, nbf, exp := t.Iat.Resolve(now), t.Nbf.Resolve(now), t.Exp.Resolve(now)
 	body, err := renderActive(t, iat, nbf, exp, issuer)
 	if err != nil {
@@ -445,7 +457,7 @@ func newEntry(t *fixtures.Token, now time.Time, issuer string) (*entry, error) {
 		hasExp: t.Exp.IsSet(), exp: exp,
 		body:    body,
 		revoked: t.Revoked,
-		script:  newScript(t.Script, now),
+		script:  newScript(steps, now),
 	}, nil
 }
 

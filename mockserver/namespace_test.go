@@ -70,10 +70,10 @@ func TestNamespaceIsolation(t *testing.T) {
 			})
 		}
 	})
-	if _, ok := srv.Default().Lookup("shared"); ok {
+	if _, err := srv.Default().Lookup("shared"); err == nil {
 		t.Error("the default namespace has a token added in a named one")
 	}
-	if n := len(srv.Default().Calls()); n != 0 {
+	if n := len(callsOf(srv.Default())); n != 0 {
 		t.Errorf("the default journal holds %d calls of named namespaces", n)
 	}
 	if got := asRS(t, ts, "/introspect", "active-token"); !strings.HasPrefix(got.body, `{"active":true`) {
@@ -175,18 +175,20 @@ func TestNamespaceAPI(t *testing.T) {
 	if again, _ := srv.Namespace("a-1_b"); again != a || a.Name() != "a-1_b" {
 		t.Error("Namespace returns a new namespace on second use")
 	}
-	if _, ok := a.Lookup("active-token"); !ok {
+	if _, err := a.Lookup("active-token"); err != nil {
 		t.Error("a new namespace is not seeded from the fixtures")
 	}
 	a.AddToken(mockserver.Token{Token: "only-in-a"})
 	if got := asRS(t, ts, "/ns/a-1_b/introspect", "only-in-a"); !strings.HasPrefix(got.body, `{"active":true`) {
 		t.Errorf("token added in Go, asked over HTTP: %s", got.body)
 	}
-	if srv.DeleteNamespace("") || srv.DeleteNamespace("nope") {
-		t.Error("DeleteNamespace of the default or an unknown one returned true")
+	for _, name := range []string{"", "nope"} {
+		if err := srv.DeleteNamespace(name); !errors.Is(err, mockserver.ErrNotFound) {
+			t.Errorf("DeleteNamespace(%q) = %v; want ErrNotFound", name, err)
+		}
 	}
-	if !srv.DeleteNamespace("a-1_b") {
-		t.Fatal("DeleteNamespace returned false")
+	if err := srv.DeleteNamespace("a-1_b"); err != nil {
+		t.Fatalf("DeleteNamespace: %v", err)
 	}
 	if len(srv.Namespaces()) != 0 {
 		t.Errorf("Namespaces after delete: %v", srv.Namespaces())
@@ -288,9 +290,9 @@ func TestNamespaceSeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns, _ := srv.Namespace("after-reload")
-	ti, ok := ns.Lookup("reloaded")
-	if !ok || !ti.ExpiresAt.Equal(t0.Add(time.Hour).Truncate(time.Second)) {
-		t.Errorf("seeded token %+v, %t", ti, ok)
+	ti, err := ns.Lookup("reloaded")
+	if err != nil || !ti.ExpiresAt.Equal(t0.Add(time.Hour).Truncate(time.Second)) {
+		t.Errorf("seeded token %+v, %v", ti, err)
 	}
 	ns.Clock().Advance(24 * time.Hour)
 	ns.Reset()

@@ -30,11 +30,11 @@ func (ns *Namespace) AddToken(t Token) (string, error) {
 	if random {
 		t.Token = randomToken()
 	} else if msg := checkTokenString(t.Token); msg != "" {
-		return "", fmt.Errorf("mockserver: AddToken: %s", msg)
+		return "", fmt.Errorf("AddToken: %s", msg)
 	}
 	ft, err := toFixture(&t, now)
 	if err != nil {
-		return "", fmt.Errorf("mockserver: AddToken %s: %w", Redact(t.Token), err)
+		return "", fmt.Errorf("AddToken %s: %w", Redact(t.Token), err)
 	}
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
@@ -43,15 +43,15 @@ func (ns *Namespace) AddToken(t Token) (string, error) {
 	}
 	switch {
 	case ns.tokens[ft.Token] != nil:
-		return "", fmt.Errorf("mockserver: AddToken %s: token %w", Redact(ft.Token), ErrExists)
+		return "", fmt.Errorf("AddToken %s: token %w", Redact(ft.Token), ErrExists)
 	case len(ns.tokens) >= ns.srv.cfg.maxTokens:
 		return "", ns.tokenLimitError()
 	}
 	// Rendered with mu held, so that every entry has the issuer of the
 	// state stored with the tokens.
-	e, err := newEntry(ft, now, ns.st.Load().issuer)
+	e, err := newEntry(ft, slices.Clone(t.Script), now, ns.st.Load().issuer)
 	if err != nil {
-		return "", fmt.Errorf("mockserver: AddToken %s: %w", Redact(ft.Token), err)
+		return "", fmt.Errorf("AddToken %s: %w", Redact(ft.Token), err)
 	}
 	if !ns.holdLocked(1) {
 		return "", ns.srv.totalLimitError()
@@ -61,7 +61,7 @@ func (ns *Namespace) AddToken(t Token) (string, error) {
 }
 
 func (ns *Namespace) tokenLimitError() error {
-	return fmt.Errorf("mockserver: the namespace holds %d tokens, the limit (WithMaxTokens, --max-tokens); delete some first: %w", ns.srv.cfg.maxTokens, ErrLimit)
+	return fmt.Errorf("the namespace holds %d tokens, the limit (WithMaxTokens, --max-tokens); delete some first: %w", ns.srv.cfg.maxTokens, ErrLimit)
 }
 
 // checkTokenString returns what is wrong with a token string from Go:
@@ -92,7 +92,7 @@ func toFixture(t *Token, now time.Time) (*fixtures.Token, error) {
 		ClientID: t.ClientID, Username: t.Username, Sub: t.Sub,
 		Aud: fixtures.Audience{Values: slices.Clone(t.Aud), List: t.AudList},
 		Iss: t.Iss, TokenType: t.TokenType, Jti: t.Jti,
-		Claims: withoutNullClaims(t.Claims), Revoked: t.Revoked, Script: slices.Clone(t.Script),
+		Claims: withoutNullClaims(t.Claims), Revoked: t.Revoked,
 		Kind: t.Kind, Grant: t.Grant, IntrospectableBy: slices.Clone(t.IntrospectableBy),
 	}
 	if err := checkKind(t.Kind); err != nil {
@@ -177,7 +177,8 @@ func (e *entry) info(tok string, now time.Time) TokenInfo {
 }
 
 // Tokens returns every token of the namespace, sorted by token string.
-func (ns *Namespace) Tokens() []TokenInfo {
+// It never fails in process.
+func (ns *Namespace) Tokens() ([]TokenInfo, error) {
 	now := ns.clock.Now()
 	ns.mu.RLock()
 	defer ns.mu.RUnlock()
@@ -186,64 +187,71 @@ func (ns *Namespace) Tokens() []TokenInfo {
 		out = append(out, e.info(tok, now))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Token.Token < out[j].Token.Token })
-	return out
+	return out, nil
 }
 
-// Lookup returns the token, if the namespace holds it.
-func (ns *Namespace) Lookup(token string) (TokenInfo, bool) {
+// Lookup returns the token. A token the namespace does not hold is
+// ErrNotFound.
+func (ns *Namespace) Lookup(token string) (TokenInfo, error) {
 	now := ns.clock.Now()
 	ns.mu.RLock()
 	defer ns.mu.RUnlock()
 	e := ns.tokens[token]
 	if e == nil {
-		return TokenInfo{}, false
+		return TokenInfo{}, noToken("Lookup", token)
 	}
-	return e.info(token, now), true
+	return e.info(token, now), nil
 }
 
-// Revoke revokes the token; false if the namespace does not hold it.
-// Revoking a refresh token also revokes every access token of its grant
-// (SPEC RV-5).
-func (ns *Namespace) Revoke(token string) bool {
+// noToken is the error of a token the namespace does not hold.
+func noToken(op, token string) error {
+	return fmt.Errorf("%s %s: token %w", op, Redact(token), ErrNotFound)
+}
+
+// Revoke revokes the token. Revoking a refresh token also revokes every
+// access token of its grant (SPEC RV-5). A token the namespace does not
+// hold is ErrNotFound.
+func (ns *Namespace) Revoke(token string) error {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	e := ns.tokens[token]
 	if e == nil {
-		return false
+		return noToken("Revoke", token)
 	}
 	ns.revokeEntryLocked(e, true)
-	return true
+	return nil
 }
 
 // Expire sets the token's exp to the clock's now, so that it is inactive
-// from now on (until the clock is moved back); false if the namespace does
-// not hold it.
-func (ns *Namespace) Expire(token string) bool {
+// from now on (until the clock is moved back). A token the namespace does
+// not hold is ErrNotFound.
+func (ns *Namespace) Expire(token string) error {
 	now := ns.clock.Now()
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	e := ns.tokens[token]
 	if e == nil {
-		return false
+		return noToken("Expire", token)
 	}
 	body, err := renderActive(e.src, e.iat, e.nbf, now, ns.st.Load().issuer)
 	if err == nil { // it rendered before with the same members
 		e.body = body
 	}
 	e.hasExp, e.exp = true, now
-	return true
+	return nil
 }
 
-// Remove deletes the token; false if the namespace does not hold it.
-func (ns *Namespace) Remove(token string) bool {
+// Remove deletes the token. A token the namespace does not hold is
+// ErrNotFound.
+func (ns *Namespace) Remove(token string) error {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	if ns.tokens[token] == nil {
-		return false
+		return noToken("Remove", token)
 	}
 	delete(ns.tokens, token)
 	ns.holdLocked(-1)
-	return true
+	return nil
 }
 
 // SetScript replaces the token's script (no steps removes it) and restarts
@@ -251,14 +259,14 @@ func (ns *Namespace) Remove(token string) bool {
 // (ErrNotFound) or a bad step is an error, and then nothing changes.
 func (ns *Namespace) SetScript(token string, steps []Step) error {
 	if err := checkSteps(steps); err != nil {
-		return fmt.Errorf("mockserver: SetScript: %w", err)
+		return fmt.Errorf("SetScript: %w", err)
 	}
 	sc := newScript(slices.Clone(steps), ns.clock.Now())
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	e := ns.tokens[token]
 	if e == nil {
-		return fmt.Errorf("mockserver: SetScript: token %s: %w", Redact(token), ErrNotFound)
+		return noToken("SetScript", token)
 	}
 	e.script = sc
 	e.calls.Store(0)
@@ -269,20 +277,21 @@ func (ns *Namespace) SetScript(token string, steps []Step) error {
 // namespace, whatever their token, play f instead of their answer. It
 // comes before the stub and scripts, and replaces introspection faults
 // still pending; a count ≤ 0 cancels them. It is FailNextAt for
-// EndpointIntrospect. A fault fixtures would refuse (see Step) is a
-// programming error: FailNext panics.
-func (ns *Namespace) FailNext(count int, f Fault) {
-	ns.FailNextAt(EndpointIntrospect, count, f)
+// EndpointIntrospect: a fault fixtures would refuse is an error.
+func (ns *Namespace) FailNext(count int, f Fault) error {
+	return ns.FailNextAt(EndpointIntrospect, count, f)
 }
 
 // SetStub makes f decide introspection answers before the token store
-// (after FailNext faults); nil removes the stub.
-func (ns *Namespace) SetStub(f Stub) {
+// (after FailNext faults); nil removes the stub. It never fails in
+// process; the error is that of the remote backends (package testkit).
+func (ns *Namespace) SetStub(f Stub) error {
 	if f == nil {
 		ns.stub.Store(nil)
-		return
+		return nil
 	}
 	ns.stub.Store(&f)
+	return nil
 }
 
 // AddClient adds a caller, as a fixture client would be. A client_id or
@@ -290,35 +299,54 @@ func (ns *Namespace) SetStub(f Stub) {
 func (ns *Namespace) AddClient(c fixtures.Client) error {
 	cl, err := newClient(&c)
 	if err != nil {
-		return fmt.Errorf("mockserver: AddClient: %w", err)
+		return fmt.Errorf("AddClient: %w", err)
 	}
 	if err := ns.updateState(func(st *state) error { return st.add(cl) }); err != nil {
-		return fmt.Errorf("mockserver: AddClient: %w", err)
+		return fmt.Errorf("AddClient: %w", err)
 	}
 	return nil
 }
 
 // Reset puts the namespace back as it started: the tokens and clients of
-// the fixtures (relative times resolved against the clock's now, scripts
-// counting from now), no pending faults, no stub, an empty journal. The
-// clock is left as it is.
-func (ns *Namespace) Reset() {
-	ns.clearFaults()
+// the fixtures (the current ones: after Server.Reload, the new ones;
+// relative times resolved against the clock's now, scripts counting from
+// now), no pending faults, no stub, an empty journal. The clock is left as
+// it is. It fails only if the fixtures no longer load (say, relative times
+// now past the clock's years 0000 to 9999, or the total token cap); then
+// the tokens and clients are left as they were, and the rest is reset.
+func (ns *Namespace) Reset() error {
+	ns.ClearFaults()
 	ns.stub.Store(nil)
-	if err := ns.load(ns.srv.seed.Load()); err != nil {
-		// The same fixtures loaded when the namespace was made.
-		ns.srv.cfg.logger.Error("reset", "namespace", ns.name, "err", err)
-	}
 	ns.journal.clear()
+	if err := ns.load(ns.srv.seed.Load()); err != nil {
+		return fmt.Errorf("Reset: %w", err)
+	}
+	return nil
 }
 
 // Calls returns the journal, oldest call first: the latest calls to the
 // protocol endpoints (not the admin API), as many as WithJournalSize
-// keeps.
-func (ns *Namespace) Calls() []Call { return ns.journal.list() }
+// keeps. It never fails in process; the error is that of the remote
+// backends (package testkit).
+func (ns *Namespace) Calls() ([]Call, error) { return ns.journal.list(), nil }
 
-// ClearCalls empties the journal.
-func (ns *Namespace) ClearCalls() { ns.journal.clear() }
+// ClearCalls empties the journal. It never fails in process.
+func (ns *Namespace) ClearCalls() error {
+	ns.journal.clear()
+	return nil
+}
+
+// Journal describes a namespace's journal.
+type Journal struct {
+	Size int // how many calls it keeps at most
+	Kept int // how many it holds
+}
+
+// Journal returns the journal's size and how many calls it holds.
+func (ns *Namespace) Journal() Journal {
+	size, kept := ns.journal.stats()
+	return Journal{Size: size, Kept: kept}
+}
 
 // JournalSize returns how many calls the journal keeps at most.
 func (ns *Namespace) JournalSize() int { return int(ns.journal.size.Load()) }
@@ -329,8 +357,89 @@ func (ns *Namespace) JournalSize() int { return int(ns.journal.size.Load()) }
 // error.
 func (ns *Namespace) SetJournalSize(n int) error {
 	if n < 0 {
-		return fmt.Errorf("mockserver: SetJournalSize: negative size %d", n)
+		return fmt.Errorf("SetJournalSize: negative size %d", n)
 	}
 	ns.journal.resize(n)
 	return nil
+}
+
+// ClockReading is a namespace clock's time and whether it stands still.
+type ClockReading struct {
+	Now    time.Time
+	Frozen bool
+}
+
+// ReadClock reads the namespace clock. It never fails in process.
+func (ns *Namespace) ReadClock() (ClockReading, error) {
+	frozen := ns.clock.Frozen() // first: a clock frozen between the reads shows a time it had
+	return ClockReading{Now: ns.clock.Now(), Frozen: frozen}, nil
+}
+
+// FreezeClock stops the namespace clock (VirtualClock.Freeze). It never
+// fails in process.
+func (ns *Namespace) FreezeClock() error {
+	ns.clock.Freeze()
+	return nil
+}
+
+// ResumeClock lets the namespace clock run again (VirtualClock.Resume).
+// It never fails in process.
+func (ns *Namespace) ResumeClock() error {
+	ns.clock.Resume()
+	return nil
+}
+
+// AdvanceClock moves the namespace clock by d, back when negative
+// (VirtualClock.Advance). A move out of the years 0000 to 9999 (UTC),
+// which RFC 3339 cannot write, is an error, and then the clock stays.
+func (ns *Namespace) AdvanceClock(d time.Duration) error {
+	if !inRFC3339Range(ns.clock.Now().Add(d)) {
+		return fmt.Errorf("by: %s would move the clock out of the years 0000 to 9999", quote(d.String()))
+	}
+	ns.clock.Advance(d)
+	return nil
+}
+
+// SetClock sets the namespace clock to t (VirtualClock.Set). A t out of
+// the years 0000 to 9999 (UTC) is an error, and then the clock stays.
+func (ns *Namespace) SetClock(t time.Time) error {
+	if !inRFC3339Range(t) {
+		return fmt.Errorf("time: %s is out of the years 0000 to 9999 in UTC", quote(t.Format(time.RFC3339Nano)))
+	}
+	ns.clock.Set(t)
+	return nil
+}
+
+// inRFC3339Range reports whether t is in the years 0000 to 9999 (UTC),
+// which RFC 3339 can write: the clock answers and the journal's call times
+// must encode (SPEC ER-4).
+func inRFC3339Range(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
+}
+
+// quote quotes s for an error_description, which may not hold '"' (SPEC
+// ER-1): 'like this', cut to 64 bytes.
+func quote(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "..."
+	}
+	return "'" + s + "'"
+}
+
+// TokenFromFixture converts a parsed fixture token (fixtures.ParseToken,
+// an admin API body) to a Token, resolving relative times against now. It
+// is the one place a fixtures.Token becomes a Token.
+func TokenFromFixture(ft fixtures.Token, now time.Time) Token {
+	t := Token{
+		Token: ft.Token, Scope: ft.Scope, ClientID: ft.ClientID, Username: ft.Username, Sub: ft.Sub,
+		Aud: ft.Aud.Values, AudList: ft.Aud.List, Iss: ft.Iss, TokenType: ft.TokenType, Jti: ft.Jti,
+		IssuedAt: ft.Iat.Resolve(now), NotBefore: ft.Nbf.Resolve(now), ExpiresAt: ft.Exp.Resolve(now),
+		Claims: ft.Claims, Revoked: ft.Revoked, Script: StepsFromFixtures(ft.Script),
+		Kind: ft.Kind, Grant: ft.Grant, IntrospectableBy: ft.IntrospectableBy,
+	}
+	if !ft.Exp.IsSet() { // `exp: never`: the parser set the default otherwise
+		t.ExpiresIn = -1
+	}
+	return t
 }

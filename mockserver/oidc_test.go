@@ -97,7 +97,7 @@ func TestUserinfoAndLogout(t *testing.T) {
 		t.Errorf("logout_hint: %d %s", got.status, got.body)
 	}
 	var logouts int
-	for _, c := range srv.Default().Calls() {
+	for _, c := range callsOf(srv.Default()) {
 		if c.Endpoint == mockserver.EndpointLogout {
 			logouts++
 		}

@@ -16,7 +16,6 @@ type config struct {
 	issuer        string        // WithIssuer; "" means not overridden
 	clock         Clock
 	logger        *slog.Logger
-	admin         bool
 	adminToken    string
 	adminHosts    []string // WithAdminHosts
 	journalSize   int
@@ -47,7 +46,7 @@ type Option func(*config) error
 func WithFixtures(set *fixtures.Set) Option {
 	return func(c *config) error {
 		if set == nil {
-			return errors.New("mockserver: WithFixtures: nil set")
+			return errors.New("WithFixtures: nil set")
 		}
 		c.set = set
 		return nil
@@ -65,7 +64,7 @@ func WithIssuer(issuer string) Option {
 			return nil
 		}
 		if err := fixtures.CheckIssuer(issuer); err != nil {
-			return fmt.Errorf("mockserver: WithIssuer: %w", err)
+			return fmt.Errorf("WithIssuer: %w", err)
 		}
 		c.issuer = issuer
 		return nil
@@ -97,23 +96,14 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithAdmin serves the admin API (see the package documentation) under
-// /admin and /ns/{name}/admin when enabled. Default: false (the binary
-// turns it on).
-func WithAdmin(enabled bool) Option {
-	return func(c *config) error {
-		c.admin = enabled
-		return nil
-	}
-}
-
-// WithAdminToken makes the admin API require "Authorization: Bearer tok",
+// WithAdminToken makes the admin API (which Handler serves; package
+// internal/adminapi mounts it) require "Authorization: Bearer tok",
 // compared in constant time; other callers get 401. Default: "", no token
 // required.
 func WithAdminToken(tok string) Option {
 	return func(c *config) error {
 		if strings.TrimSpace(tok) != tok {
-			return errors.New("mockserver: WithAdminToken: token has leading or trailing white space")
+			return errors.New("WithAdminToken: token has leading or trailing white space")
 		}
 		c.adminToken = tok
 		return nil
@@ -130,7 +120,7 @@ func WithAdminHosts(hosts ...string) Option {
 	return func(c *config) error {
 		for _, h := range hosts {
 			if h = strings.TrimSpace(h); h == "" || strings.ContainsAny(h, "/ ") {
-				return fmt.Errorf("mockserver: WithAdminHosts: invalid host name %q", h)
+				return fmt.Errorf("WithAdminHosts: invalid host name %q", h)
 			}
 			c.adminHosts = append(c.adminHosts, h)
 		}
@@ -145,7 +135,7 @@ func WithAdminHosts(hosts ...string) Option {
 func WithJournalSize(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
-			return fmt.Errorf("mockserver: WithJournalSize: negative size %d", n)
+			return fmt.Errorf("WithJournalSize: negative size %d", n)
 		}
 		c.journalSize = n
 		return nil
@@ -159,7 +149,7 @@ func WithJournalSize(n int) Option {
 func WithMaxNamespaces(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
-			return fmt.Errorf("mockserver: WithMaxNamespaces: negative limit %d", n)
+			return fmt.Errorf("WithMaxNamespaces: negative limit %d", n)
 		}
 		c.maxNamespaces = n
 		return nil
@@ -175,7 +165,7 @@ func WithMaxNamespaces(n int) Option {
 func WithMaxTokens(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
-			return fmt.Errorf("mockserver: WithMaxTokens: limit %d is not positive", n)
+			return fmt.Errorf("WithMaxTokens: limit %d is not positive", n)
 		}
 		c.maxTokens = n
 		return nil
@@ -190,7 +180,7 @@ func WithMaxTokens(n int) Option {
 func WithMaxTotalTokens(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
-			return fmt.Errorf("mockserver: WithMaxTotalTokens: limit %d is not positive", n)
+			return fmt.Errorf("WithMaxTotalTokens: limit %d is not positive", n)
 		}
 		c.maxTotal = n
 		return nil

@@ -1,45 +1,282 @@
 package mockserver
 
 import (
+	"log/slog"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/gorilla/mux"
 )
 
-// routes lists every route of the server. Handlers get the namespace
-// resolved from the request (see namespaceOf); unknown paths and wrong
-// methods answer JSON, and 405 carries Allow (SPEC IQ-1, ER-3, MD-9).
-func (s *Server) routes(r *mux.Router) {
-	r.SkipClean(true) // no text 301 redirects for "//introspect"; it is a 404
+// This file declares every route of the server, public and admin, with
+// and without the /ns/{name}/ prefix, on one gorilla/mux router. Each path
+// is declared once with its methods (declare); the router answers a known
+// path called with another method with 405 and an Allow header listing
+// the methods declared for it, and an unknown path with JSON 404.
+//
+// The admin routes call an Admin, which package internal/adminapi
+// implements (its Handler mounts this router with it): mockserver cannot
+// import adminapi, so the table stays here and the admin handlers come in
+// through the interface. A Server used as an http.Handler has no Admin:
+// its admin routes answer 404 "the admin API is disabled".
 
-	post := []string{http.MethodPost}
-	get := []string{http.MethodGet, http.MethodHead}
-	r.Handle("/introspect", s.introspect).Methods(post...).Name(EndpointIntrospect) // ServeHTTP calls s.introspect directly too
-	r.Handle("/revoke", s.endpoint(EndpointRevoke, s.handleRevoke)).Methods(post...).Name(EndpointRevoke)
-	r.Handle("/token", s.endpoint(EndpointToken, s.handleToken)).Methods(post...).Name(EndpointToken)
+// Admin is the admin API: one method per admin route, as declared in
+// adminRoutes. The router checks access to the admin API (the admin token)
+// and resolves the namespace before it calls a method, reads the request
+// body (at most 1 MiB), and writes what the method returns: body as JSON
+// with status (a nil body: 204 No Content), or err as error JSON (404 for
+// ErrNotFound, 409 for ErrExists, else 400).
+type Admin interface {
+	ListTokens(AdminRequest) (status int, body any, err error)   // GET /admin/tokens
+	AddToken(AdminRequest) (status int, body any, err error)     // POST /admin/tokens
+	GetToken(AdminRequest) (status int, body any, err error)     // GET /admin/tokens/{token}
+	RemoveToken(AdminRequest) (status int, body any, err error)  // DELETE /admin/tokens/{token}
+	RevokeToken(AdminRequest) (status int, body any, err error)  // POST /admin/tokens/{token}/revoke
+	ExpireToken(AdminRequest) (status int, body any, err error)  // POST /admin/tokens/{token}/expire
+	SetScript(AdminRequest) (status int, body any, err error)    // PUT /admin/tokens/{token}/script
+	AddClient(AdminRequest) (status int, body any, err error)    // POST /admin/clients
+	ReadClock(AdminRequest) (status int, body any, err error)    // GET /admin/clock
+	FreezeClock(AdminRequest) (status int, body any, err error)  // POST /admin/clock/freeze
+	ResumeClock(AdminRequest) (status int, body any, err error)  // POST /admin/clock/resume
+	AdvanceClock(AdminRequest) (status int, body any, err error) // POST /admin/clock/advance
+	SetClock(AdminRequest) (status int, body any, err error)     // POST /admin/clock/set
+	ListCalls(AdminRequest) (status int, body any, err error)    // GET /admin/calls
+	ClearCalls(AdminRequest) (status int, body any, err error)   // DELETE /admin/calls
+	ReadJournal(AdminRequest) (status int, body any, err error)  // GET /admin/journal
+	SetJournal(AdminRequest) (status int, body any, err error)   // PUT /admin/journal
+	FailNext(AdminRequest) (status int, body any, err error)     // POST /admin/faults
+	ClearFaults(AdminRequest) (status int, body any, err error)  // DELETE /admin/faults
+	Reset(AdminRequest) (status int, body any, err error)        // POST /admin/reset
+
+	// At the root only: namespaces are listed and made from outside them.
+	ListNamespaces(AdminRequest) (status int, body any, err error)  // GET /admin/namespaces
+	GetNamespace(AdminRequest) (status int, body any, err error)    // GET /admin/namespaces/{name}
+	PutNamespace(AdminRequest) (status int, body any, err error)    // PUT /admin/namespaces/{name}
+	DeleteNamespace(AdminRequest) (status int, body any, err error) // DELETE /admin/namespaces/{name}
+}
+
+// AdminRequest is an admin API request as the router hands it to Admin.
+type AdminRequest struct {
+	Server *Server
+	NS     *Namespace // the namespace of the path; the default one without /ns/{name}/
+	Token  string     // the {token} path segment, unescaped
+	Name   string     // the {name} path segment, unescaped
+	Query  map[string][]string
+	Body   []byte // at most 1 MiB; empty for none
+}
+
+// adminHandler is an Admin method.
+type adminHandler func(AdminRequest) (int, any, error)
+
+// Handler returns the server's routes with the admin API served by admin.
+// Package internal/adminapi calls it; ServeHTTP serves the same routes
+// without the admin API.
+func (s *Server) Handler(admin Admin) http.Handler {
+	return &router{s: s, mux: s.newRouter(admin)}
+}
+
+// ServeHTTP answers one request, as Handler(nil) does: every route but
+// the admin API's.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.publicOnce.Do(func() { s.public = &router{s: s, mux: s.newRouter(nil)} })
+	s.public.ServeHTTP(w, r)
+}
+
+// router is the server's routes on one mux.Router, with the issuer path
+// taken off first.
+type router struct {
+	s   *Server
+	mux *mux.Router
+}
+
+// ServeHTTP routes r. Requests under the issuer's path (for an issuer
+// such as https://host/p: /p/introspect, /p/.well-known/…) are served as
+// if at the root: the issuer can change with Reload, so its path is taken
+// off here rather than declared.
+//
+// POST /introspect at the root skips the router: that is the hot path, and
+// mux's regexp match and the two request copies it makes to carry its
+// variables cost about a fifth of the request's CPU time there
+// (BenchmarkRouteIntrospect). The route is declared below all the same.
+func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := rt.s
+	if p := s.def.issuerPath(s.def.state()); p != "" {
+		if rest, ok := strings.CutPrefix(r.URL.Path, p); ok && strings.HasPrefix(rest, "/") {
+			r2 := new(http.Request)
+			*r2 = *r
+			u := *r.URL
+			u.Path, u.RawPath = rest, ""
+			if r.URL.RawPath != "" {
+				u.RawPath = dropSegments(r.URL.RawPath, strings.Count(p, "/"))
+			}
+			r2.URL = &u
+			r = r2
+		}
+	}
+	if r.Method == http.MethodPost && r.URL.Path == "/introspect" {
+		s.serveIntrospect(s.def, w, r)
+		return
+	}
+	rt.mux.ServeHTTP(w, r)
+}
+
+// serveIntrospect serves POST /introspect for ns: serveCall around
+// handleIntrospect, written out so that the call, with no function value
+// in between, stays on the stack. router.ServeHTTP calls it directly.
+func (s *Server) serveIntrospect(ns *Namespace, w http.ResponseWriter, r *http.Request) {
+	c := call{time: ns.clock.Now(), endpoint: EndpointIntrospect, authMethod: authNone}
+	s.handleIntrospect(ns, w, r, &c)
+	s.record(r.Context(), ns, &c)
+}
+
+// newRouter declares every route; admin nil leaves the admin API off.
+func (s *Server) newRouter(admin Admin) *mux.Router {
+	r := mux.NewRouter()
+	r.SkipClean(true)  // no text 301 redirects for "//introspect"; it is a 404
+	r.UseEncodedPath() // a token may hold an escaped "/": variables are unescaped by the handlers
+	// With an admin API guarded by a token, only the admin makes
+	// namespaces; otherwise the first use of a prefix does.
+	makes := admin == nil || s.adminTokenSum == nil
+	for _, prefix := range []string{"", "/ns/{ns}"} {
+		s.publicRoutes(r, prefix, makes)
+		s.adminRoutes(r, prefix, admin)
+	}
+	// Anything else under /ns/{name}/ is the namespace's 404; elsewhere the
+	// default namespace's.
+	r.PathPrefix("/ns/{ns}").Handler(s.endpoint(EndpointOther, makes, s.handleNotFound))
+	r.NotFoundHandler = s.endpoint(EndpointOther, makes, s.handleNotFound)
+	r.MethodNotAllowedHandler = r.NotFoundHandler // never used: declare adds a 405 route per path
+	return r
+}
+
+// declareEndpoint declares a protocol endpoint at path: h, wrapped by
+// wrap, for methods; the 405 answer for the others.
+func (s *Server) declareEndpoint(r *mux.Router, path string, methods []string, wrap func(handlerFunc) http.Handler, h handlerFunc) {
+	hs := make(map[string]http.Handler, len(methods))
+	for _, m := range methods {
+		hs[m] = wrap(h)
+	}
+	declare(r, path, hs, func(allow string) http.Handler { return wrap(s.handleMethodNotAllowed(allow)) })
+}
+
+var (
+	post    = []string{http.MethodPost}
+	get     = []string{http.MethodGet, http.MethodHead}
+	// GET and POST only: a HEAD of /authorize or /logout would log a
+	// user in or out.
+	getPost = []string{http.MethodGet, http.MethodPost}
+)
+
+// publicRoutes declares the protocol endpoints under prefix (SPEC IQ-1,
+// ER-3, MD-9); makes tells whether their use makes a namespace.
+func (s *Server) publicRoutes(r *mux.Router, prefix string, makes bool) {
+	pub := func(path, name string, methods []string, h handlerFunc) {
+		s.declareEndpoint(r, prefix+path, methods, func(h handlerFunc) http.Handler { return s.endpoint(name, makes, h) }, h)
+	}
+	meta := func(h handlerFunc) http.Handler { return s.metadataEndpoint(makes, h) }
+	pub("/introspect", EndpointIntrospect, post, s.handleIntrospect) // router.ServeHTTP calls serveIntrospect at the root
+	pub("/revoke", EndpointRevoke, post, s.handleRevoke)
+	pub("/token", EndpointToken, post, s.handleToken)
 	// The authorization code flow and OpenID Connect (authorize.go,
 	// userinfo.go, logout.go).
-	// GET and POST only: a HEAD would log a user in or out.
-	getPost := []string{http.MethodGet, http.MethodPost}
-	r.Handle("/authorize", s.endpoint(EndpointAuthorize, s.handleAuthorize)).Methods(getPost...).Name(EndpointAuthorize)
-	r.Handle("/userinfo", s.endpoint(EndpointUserinfo, s.handleUserinfo)).Methods(getPost...).Name(EndpointUserinfo)
-	r.Handle("/logout", s.endpoint(EndpointLogout, s.handleLogout)).Methods(getPost...).Name(EndpointLogout)
+	pub("/authorize", EndpointAuthorize, getPost, s.handleAuthorize)
+	pub("/userinfo", EndpointUserinfo, getPost, s.handleUserinfo)
+	pub("/logout", EndpointLogout, getPost, s.handleLogout)
 
 	// RFC 8414 §3 and OIDC Discovery §4, plus the RFC 8414 §3.1 placement
 	// for an issuer with a path; the issuer-path placement
 	// (/p/.well-known/…) reaches the first two through ServeHTTP.
-	r.Handle("/.well-known/oauth-authorization-server", s.endpoint(EndpointDiscovery, s.handleMetadata(false))).Methods(get...).Name(EndpointDiscovery)
-	r.Handle("/.well-known/openid-configuration", s.endpoint(EndpointDiscovery, s.handleMetadata(true))).Methods(get...).Name(EndpointDiscovery)
-	r.Handle("/.well-known/oauth-authorization-server/{issuerPath:.+}", s.endpoint(EndpointDiscovery, s.handleMetadataForPath(false))).Methods(get...).Name(EndpointDiscovery)
-	r.Handle("/.well-known/openid-configuration/{issuerPath:.+}", s.endpoint(EndpointDiscovery, s.handleMetadataForPath(true))).Methods(get...).Name(EndpointDiscovery)
+	pub("/.well-known/oauth-authorization-server", EndpointDiscovery, get, s.handleMetadata(false))
+	pub("/.well-known/openid-configuration", EndpointDiscovery, get, s.handleMetadata(true))
+	if prefix == "" {
+		// The issuer path may name a namespace:
+		// /.well-known/oauth-authorization-server[/p]/ns/{name}.
+		s.declareEndpoint(r, "/.well-known/oauth-authorization-server/{issuerPath:.+}", get, meta, s.handleMetadataForPath(false))
+		s.declareEndpoint(r, "/.well-known/openid-configuration/{issuerPath:.+}", get, meta, s.handleMetadataForPath(true))
+	} else {
+		pub("/.well-known/oauth-authorization-server/{issuerPath:.+}", EndpointDiscovery, get, s.handleMetadataForPath(false))
+		pub("/.well-known/openid-configuration/{issuerPath:.+}", EndpointDiscovery, get, s.handleMetadataForPath(true))
+	}
 
-	r.Handle("/jwks", s.endpoint(EndpointJWKS, s.handleJWKS)).Methods(get...).Name(EndpointJWKS)
-	r.Handle("/healthz", s.endpoint(EndpointHealth, s.handleHealth)).Methods(get...).Name(EndpointHealth)
+	pub("/jwks", EndpointJWKS, get, s.handleJWKS)
+	pub("/healthz", EndpointHealth, get, s.handleHealth)
+}
 
-	r.NotFoundHandler = s.endpoint(EndpointOther, s.handleNotFound)
-	r.MethodNotAllowedHandler = s.endpoint(EndpointOther, s.handleMethodNotAllowed)
+// adminRoutes declares the admin API under prefix. With a nil admin every
+// admin path answers 404.
+func (s *Server) adminRoutes(r *mux.Router, prefix string, admin Admin) {
+	if admin == nil {
+		off := s.adminEndpoint("", nil)
+		r.Handle(prefix+"/admin", off)
+		r.PathPrefix(prefix + "/admin/").Handler(off)
+		return
+	}
+	type method struct {
+		name string
+		h    adminHandler
+	}
+	route := func(path string, methods ...method) {
+		hs := make(map[string]http.Handler, len(methods))
+		for _, m := range methods {
+			hs[m.name] = s.adminEndpoint(path, m.h)
+		}
+		declare(r, prefix+"/admin/"+path, hs, func(allow string) http.Handler {
+			return s.adminEndpoint(path, func(AdminRequest) (int, any, error) {
+				return 0, nil, errMethodNotAllowed(allow)
+			})
+		})
+	}
+	var (
+		GET    = func(h adminHandler) method { return method{http.MethodGet, h} }
+		POST   = func(h adminHandler) method { return method{http.MethodPost, h} }
+		PUT    = func(h adminHandler) method { return method{http.MethodPut, h} }
+		DELETE = func(h adminHandler) method { return method{http.MethodDelete, h} }
+	)
+	route("tokens", GET(admin.ListTokens), POST(admin.AddToken))
+	route("tokens/{token}", GET(admin.GetToken), DELETE(admin.RemoveToken))
+	route("tokens/{token}/revoke", POST(admin.RevokeToken))
+	route("tokens/{token}/expire", POST(admin.ExpireToken))
+	route("tokens/{token}/script", PUT(admin.SetScript))
+	route("clients", POST(admin.AddClient))
+	route("clock", GET(admin.ReadClock))
+	route("clock/freeze", POST(admin.FreezeClock))
+	route("clock/resume", POST(admin.ResumeClock))
+	route("clock/advance", POST(admin.AdvanceClock))
+	route("clock/set", POST(admin.SetClock))
+	route("calls", GET(admin.ListCalls), DELETE(admin.ClearCalls))
+	route("journal", GET(admin.ReadJournal), PUT(admin.SetJournal))
+	route("faults", POST(admin.FailNext), DELETE(admin.ClearFaults))
+	route("reset", POST(admin.Reset))
+	if prefix == "" {
+		route("namespaces", GET(admin.ListNamespaces))
+		route("namespaces/{name}", GET(admin.GetNamespace), PUT(admin.PutNamespace), DELETE(admin.DeleteNamespace))
+	}
+	unknown := s.adminEndpoint("?", func(AdminRequest) (int, any, error) {
+		return 0, nil, &oauthError{status: http.StatusNotFound, code: "not_found", desc: "no such admin endpoint"}
+	})
+	r.Handle(prefix+"/admin", unknown)
+	r.PathPrefix(prefix + "/admin/").Handler(unknown)
+}
+
+// declare routes path to the handler of each method in hs, and any other
+// method to the handler notAllowed returns for the Allow value: the
+// methods of hs, sorted and comma-separated. A method route is tried
+// before the path's 405 route, which matches whatever the method.
+func declare(r *mux.Router, path string, hs map[string]http.Handler, notAllowed func(allow string) http.Handler) {
+	methods := slices.Sorted(maps.Keys(hs))
+	for _, m := range methods {
+		r.Handle(path, hs[m]).Methods(m)
+	}
+	r.Handle(path, notAllowed(strings.Join(methods, ", ")))
+}
+
+// errMethodNotAllowed is the 405 of a known path called with another
+// method than allow's (SPEC IQ-1, ER-3).
+func errMethodNotAllowed(allow string) *oauthError {
+	return &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request",
+		desc: "method not allowed; use " + allow, allow: allow}
 }
 
 // handleNotFound handles every path no route matches, other /.well-known/*
@@ -48,33 +285,112 @@ func (s *Server) handleNotFound(_ *Namespace, w http.ResponseWriter, _ *http.Req
 	s.writeError(w, c, &oauthError{status: http.StatusNotFound, code: "not_found", desc: "no such endpoint"})
 }
 
-// handleMethodNotAllowed handles a known path called with a wrong method:
-// 405 with Allow (SPEC IQ-1, ER-3). The query is never read, so a GET
+// handleMethodNotAllowed returns the handler of a known path called with
+// a wrong method: 405 with Allow. The query is never read, so a GET
 // /introspect?token=… leaves no token anywhere.
-func (s *Server) handleMethodNotAllowed(_ *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
-	var methods []string
-	_ = s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
-		var m mux.RouteMatch
-		if !route.Match(r, &m) && m.MatchErr == mux.ErrMethodMismatch {
-			ms, _ := route.GetMethods()
-			methods = append(methods, ms...)
-			c.endpoint = route.GetName()
-		}
-		return nil
-	})
-	sort.Strings(methods)
-	methods = compact(methods)
-	allow := strings.Join(methods, ", ")
-	s.writeError(w, c, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request",
-		desc: "method not allowed; use " + allow, allow: allow})
+func (s *Server) handleMethodNotAllowed(allow string) handlerFunc {
+	return func(_ *Namespace, w http.ResponseWriter, _ *http.Request, c *call) {
+		s.writeError(w, c, errMethodNotAllowed(allow))
+	}
 }
 
-func compact(s []string) []string {
-	out := s[:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
+// endpoint adapts h to http.Handler: it resolves the namespace of the
+// path's {ns} (the default one without; makes: making it), starts the call
+// and hands it to record when h returns. A namespace that cannot be had is
+// refused.
+func (s *Server) endpoint(name string, makes bool, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ns := s.def
+		if raw, ok := mux.Vars(r)["ns"]; ok {
+			var err error
+			if ns, err = s.namespaceFor(raw, makes); err != nil {
+				s.refuse(w, r, err)
+				return
+			}
 		}
+		s.serveCall(ns, name, h, w, r)
+	})
+}
+
+// metadataEndpoint is endpoint for the RFC 8414 §3.1 metadata placement at
+// the root, whose issuer path may name a namespace (SPEC MD-2).
+func (s *Server) metadataEndpoint(makes bool, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ns := s.def
+		if name, ok := s.metadataNamespace(mux.Vars(r)["issuerPath"]); ok {
+			var err error
+			if ns, err = s.namespaceFor(name, makes); err != nil {
+				s.refuse(w, r, err)
+				return
+			}
+		}
+		s.serveCall(ns, EndpointDiscovery, h, w, r)
+	})
+}
+
+// serveCall serves one call of endpoint name in ns with h and records it.
+func (s *Server) serveCall(ns *Namespace, name string, h handlerFunc, w http.ResponseWriter, r *http.Request) {
+	c := &call{time: ns.clock.Now(), endpoint: name, authMethod: authNone}
+	h(ns, w, r, c)
+	s.record(r.Context(), ns, c)
+}
+
+// adminEndpoint adapts an Admin method to http.Handler. Before anything
+// else, so that a refused request makes no namespace, it passes the admin
+// guard (adminguard.go: other sites' pages, rebinding hosts) and checks
+// the admin token; then it resolves the namespace, reads the body, calls h
+// and writes its answer. h nil: the admin API is disabled (404). Admin
+// requests are not journaled; they are logged at debug level with their
+// route (path), never a token.
+func (s *Server) adminEndpoint(path string, h adminHandler) http.Handler {
+	serve := func(w http.ResponseWriter, r *http.Request) {
+		vars := mux.Vars(r)
+		c := &call{}
+		defer func() {
+			s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "admin",
+				slog.String("namespace", clipName(vars["ns"])), slog.String("method", r.Method),
+				slog.String("route", path), slog.Int("status", c.status))
+		}()
+		if h == nil {
+			s.writeError(w, c, &oauthError{status: http.StatusNotFound, code: "not_found", desc: "the admin API is disabled"})
+			return
+		}
+		if !s.adminAuthorized(w, r, c) {
+			return
+		}
+		req := AdminRequest{Server: s, NS: s.def, Query: r.URL.Query()}
+		if raw, ok := vars["ns"]; ok {
+			ns, err := s.namespaceFor(raw, true)
+			if err != nil {
+				s.refuse(w, r, err)
+				return
+			}
+			req.NS = ns
+		}
+		for _, v := range []struct {
+			key string
+			to  *string
+		}{{"token", &req.Token}, {"name", &req.Name}} {
+			if raw, ok := vars[v.key]; ok {
+				val, ok := unescapeSegment(raw)
+				if !ok {
+					s.writeError(w, c, errInvalidRequest("malformed percent-encoding in the path"))
+					return
+				}
+				*v.to = val
+			}
+		}
+		body, e := s.readBody(w, r)
+		if e != nil {
+			s.writeError(w, c, e)
+			return
+		}
+		req.Body = body
+		status, out, err := h(req)
+		s.writeAdminAnswer(w, c, status, out, err)
 	}
-	return out
+	if h == nil {
+		return http.HandlerFunc(serve)
+	}
+	return s.guard(http.HandlerFunc(serve))
 }

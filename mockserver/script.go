@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -30,12 +29,17 @@ func newScript(steps []Step, now time.Time) *script {
 }
 
 // matches reports whether step s applies to introspection n (1-based) at
-// now. Every trigger that is set must hold; a zero AfterCalls (the Go zero
-// value) and -1 (unset, as fixtures write it) hold for every n ≥ 1.
+// now.
 func (sc *script) matches(s *Step, n int64, now time.Time) bool {
-	return (s.OnCall <= 0 || n == int64(s.OnCall)) &&
-		(s.AfterCalls <= 0 || n > int64(s.AfterCalls)) &&
-		(s.After <= 0 || !now.Before(sc.loadedAt.Add(s.After)))
+	switch s.When.kind {
+	case TriggerAfterCalls:
+		return n > int64(s.When.n)
+	case TriggerOnCall:
+		return n == int64(s.When.n)
+	case TriggerAfter:
+		return !now.Before(sc.loadedAt.Add(s.When.d))
+	}
+	return false // checked when the script was set
 }
 
 // eval plays the script for introspection n at now: the first matching
@@ -55,17 +59,6 @@ func (sc *script) eval(n int64, now time.Time) (state string, fault *Fault, desc
 		}
 	}
 	return state, nil, ""
-}
-
-// checkSteps reports the first bad step of a script given from Go, by
-// fixtures' rules (Step.Validate).
-func checkSteps(steps []Step) error {
-	for i := range steps {
-		if err := steps[i].Validate(); err != nil {
-			return fmt.Errorf("script[%d]: %w", i, err)
-		}
-	}
-	return nil
 }
 
 // describeFault says what a fault plays, for the journal: "delay 300ms,

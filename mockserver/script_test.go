@@ -46,28 +46,28 @@ func TestScriptSteps(t *testing.T) {
 		give    []mockserver.Step
 		want    []answer
 	}{
-		{"on_call", false, []mockserver.Step{{OnCall: 2, State: mockserver.StateRevoked}},
+		{"on_call", false, []mockserver.Step{{When: mockserver.OnCall(2), State: mockserver.StateRevoked}},
 			[]answer{isActive, isInactive, isActive}},
-		{"after_calls", false, []mockserver.Step{{AfterCalls: 2, State: mockserver.StateRevoked}},
+		{"after_calls", false, []mockserver.Step{{When: mockserver.AfterCalls(2), State: mockserver.StateRevoked}},
 			[]answer{isActive, isActive, isInactive, isInactive}},
-		{"after_calls 0 applies from the first call", false, []mockserver.Step{{AfterCalls: 0, State: mockserver.StateExpired}},
+		{"after_calls 0 applies from the first call", false, []mockserver.Step{{When: mockserver.Always(), State: mockserver.StateExpired}},
 			[]answer{isInactive, isInactive}},
-		{"after counts from SetScript", false, []mockserver.Step{{After: 10 * time.Minute, State: mockserver.StateExpired}},
+		{"after counts from SetScript", false, []mockserver.Step{{When: mockserver.After(10 * time.Minute), State: mockserver.StateExpired}},
 			[]answer{isActive, after(10*time.Minute-time.Second, isActive), after(time.Second, isInactive), after(time.Hour, isInactive)}},
-		{"state active overrides a revocation", true, []mockserver.Step{{AfterCalls: 1, State: mockserver.StateActive}},
+		{"state active overrides a revocation", true, []mockserver.Step{{When: mockserver.AfterCalls(1), State: mockserver.StateActive}},
 			[]answer{isInactive, isActive, isActive}},
-		{"not_yet_valid", false, []mockserver.Step{{OnCall: 1, State: mockserver.StateNotYetValid}},
+		{"not_yet_valid", false, []mockserver.Step{{When: mockserver.OnCall(1), State: mockserver.StateNotYetValid}},
 			[]answer{isInactive, isActive}},
 		{"last matching state wins", false, []mockserver.Step{
-			{AfterCalls: 0, State: mockserver.StateRevoked}, {AfterCalls: 1, State: mockserver.StateActive}, {OnCall: 3, State: mockserver.StateExpired}},
+			{When: mockserver.Always(), State: mockserver.StateRevoked}, {When: mockserver.AfterCalls(1), State: mockserver.StateActive}, {When: mockserver.OnCall(3), State: mockserver.StateExpired}},
 			[]answer{isInactive, isActive, isInactive, isActive}},
 		{"first matching respond wins", false, []mockserver.Step{
-			{OnCall: 1, Respond: &mockserver.Fault{Status: 500}}, {AfterCalls: 0, Respond: &mockserver.Fault{Status: 429}}},
+			{When: mockserver.OnCall(1), Respond: &mockserver.Fault{Status: 500}}, {When: mockserver.Always(), Respond: &mockserver.Fault{Status: 429}}},
 			[]answer{{status: 500, body: faultBody("server_error")}, {status: 429, body: faultBody("temporarily_unavailable")}}},
 		{"respond beats state", false, []mockserver.Step{
-			{AfterCalls: 0, State: mockserver.StateRevoked}, {OnCall: 2, Respond: &mockserver.Fault{Status: 503}}},
+			{When: mockserver.Always(), State: mockserver.StateRevoked}, {When: mockserver.OnCall(2), Respond: &mockserver.Fault{Status: 503}}},
 			[]answer{isInactive, {status: 503, body: faultBody("temporarily_unavailable")}, isInactive}},
-		{"503 then recovery", false, []mockserver.Step{{OnCall: 1, Respond: &mockserver.Fault{Status: 503, RetryAfter: 2 * time.Second}}},
+		{"503 then recovery", false, []mockserver.Step{{When: mockserver.OnCall(1), Respond: &mockserver.Fault{Status: 503, RetryAfter: 2 * time.Second}}},
 			[]answer{{status: 503, body: faultBody("temporarily_unavailable")}, isActive}},
 	}
 	for _, tt := range tests {
@@ -155,7 +155,7 @@ func TestSetScript(t *testing.T) {
 	s, ns := nsServer(t)
 	s.ask("", "minimal-token")
 	s.ask("", "minimal-token")
-	if err := ns.SetScript("minimal-token", []mockserver.Step{{OnCall: 1, State: mockserver.StateRevoked}}); err != nil {
+	if err := ns.SetScript("minimal-token", []mockserver.Step{{When: mockserver.OnCall(1), State: mockserver.StateRevoked}}); err != nil {
 		t.Fatal(err)
 	}
 	if ti, _ := ns.Lookup("minimal-token"); ti.Calls != 0 || ti.State != mockserver.StateRevoked || len(ti.Script) != 1 {
@@ -173,7 +173,7 @@ func TestSetScript(t *testing.T) {
 	if err := ns.SetScript("nope", nil); !errors.Is(err, mockserver.ErrNotFound) {
 		t.Errorf("unknown token: %v; want ErrNotFound", err)
 	}
-	err := ns.SetScript("minimal-token", []mockserver.Step{{State: mockserver.StateRevoked}, {OnCall: 1, Respond: &mockserver.Fault{Malformed: "weird"}}})
+	err := ns.SetScript("minimal-token", []mockserver.Step{{When: mockserver.Always(), State: mockserver.StateRevoked}, {When: mockserver.OnCall(1), Respond: &mockserver.Fault{Malformed: "weird"}}})
 	if err == nil || !strings.Contains(err.Error(), `script[1]: respond: unknown malformed kind "weird"`) {
 		t.Errorf("bad step: %v", err)
 	}
@@ -260,7 +260,7 @@ func TestFaults(t *testing.T) {
 					t.Errorf("%s: %q; want %q", k, g, v)
 				}
 			}
-			calls := ns.Calls()
+			calls := callsOf(ns)
 			if len(calls) != 1 || calls[0].Fault != tt.wantFault || calls[0].Status != tt.wantStatus {
 				t.Errorf("journal %+v; want one call with fault %q, status %d", calls, tt.wantFault, tt.wantStatus)
 			}
@@ -303,7 +303,7 @@ func TestMalformedAreMalformed(t *testing.T) {
 func TestDrop(t *testing.T) {
 	t.Parallel()
 	s, ns := nsServer(t)
-	if err := ns.SetScript("active-token", []mockserver.Step{{OnCall: 1, Respond: &mockserver.Fault{Drop: true}}}); err != nil {
+	if err := ns.SetScript("active-token", []mockserver.Step{{When: mockserver.OnCall(1), Respond: &mockserver.Fault{Drop: true}}}); err != nil {
 		t.Fatal(err)
 	}
 	r, _ := http.NewRequest(http.MethodPost, s.URL+"/introspect", strings.NewReader("token=active-token"))
@@ -316,8 +316,8 @@ func TestDrop(t *testing.T) {
 		t.Fatalf("got an answer: %d %s; want the connection dropped", res.StatusCode, b)
 	}
 	// The handler journals the call after closing the connection.
-	waitFor(t, "the dropped call to be journaled", func() bool { return len(ns.Calls()) == 1 })
-	calls := ns.Calls()
+	waitFor(t, "the dropped call to be journaled", func() bool { return len(callsOf(ns)) == 1 })
+	calls := callsOf(ns)
 	if len(calls) != 1 || calls[0].Fault != "drop" || calls[0].Status != 0 || calls[0].Active {
 		t.Errorf("journal %+v; want one call, fault drop, status 0", calls)
 	}
@@ -331,7 +331,7 @@ func TestDrop(t *testing.T) {
 func TestDelayHoldsNoLock(t *testing.T) {
 	t.Parallel()
 	s, ns := nsServer(t)
-	if err := ns.SetScript("active-token", []mockserver.Step{{OnCall: 1, Respond: &mockserver.Fault{Delay: fixtures.MaxDelay, Status: 503}}}); err != nil {
+	if err := ns.SetScript("active-token", []mockserver.Step{{When: mockserver.OnCall(1), Respond: &mockserver.Fault{Delay: fixtures.MaxDelay, Status: 503}}}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -362,16 +362,16 @@ func TestDelayHoldsNoLock(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("other calls wait for the delayed one: a lock is held during the delay")
 	}
-	if len(ns.Calls()) != 2 {
-		t.Errorf("journal has %d calls before the delayed one ends; want 2", len(ns.Calls()))
+	if len(callsOf(ns)) != 2 {
+		t.Errorf("journal has %d calls before the delayed one ends; want 2", len(callsOf(ns)))
 	}
 
 	cancel() // the client goes away
 	if err := <-errc; err == nil {
 		t.Error("the delayed call answered")
 	}
-	waitFor(t, "the delayed call to end", func() bool { return len(ns.Calls()) == 3 })
-	c := ns.Calls()[2]
+	waitFor(t, "the delayed call to end", func() bool { return len(callsOf(ns)) == 3 })
+	c := callsOf(ns)[2]
 	if c.Token != "active-token" || c.Status != 0 || c.Fault != "delay 10m0s, status 503" {
 		t.Errorf("delayed call journaled as %+v; want status 0 (no answer)", c)
 	}
@@ -395,8 +395,8 @@ func TestExactCounting(t *testing.T) {
 	t.Parallel()
 	s, ns := nsServer(t)
 	if err := ns.SetScript("minimal-token", []mockserver.Step{
-		{OnCall: 25, Respond: &mockserver.Fault{Status: 503}},
-		{AfterCalls: 40, State: mockserver.StateRevoked},
+		{When: mockserver.OnCall(25), Respond: &mockserver.Fault{Status: 503}},
+		{When: mockserver.AfterCalls(40), State: mockserver.StateRevoked},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -435,13 +435,13 @@ func TestExactCounting(t *testing.T) {
 		t.Errorf("Calls = %d; want %d", ti.Calls, n)
 	}
 	faults := 0
-	for _, c := range ns.Calls() {
+	for _, c := range callsOf(ns) {
 		if c.Fault != "" {
 			faults++
 		}
 	}
-	if len(ns.Calls()) != n || faults != 1 {
-		t.Errorf("journal: %d calls, %d faults; want %d, 1", len(ns.Calls()), faults, n)
+	if len(callsOf(ns)) != n || faults != 1 {
+		t.Errorf("journal: %d calls, %d faults; want %d, 1", len(callsOf(ns)), faults, n)
 	}
 }
 
@@ -450,7 +450,7 @@ func TestExactCounting(t *testing.T) {
 func TestFailNext(t *testing.T) {
 	t.Parallel()
 	s, ns := nsServer(t)
-	ns.SetScript("minimal-token", []mockserver.Step{{AfterCalls: 0, Respond: &mockserver.Fault{Status: 500}}})
+	ns.SetScript("minimal-token", []mockserver.Step{{When: mockserver.Always(), Respond: &mockserver.Fault{Status: 500}}})
 	ns.SetStub(func(r mockserver.StubRequest) (mockserver.Answer, bool) {
 		return mockserver.Answer{}, r.Token == "stubbed"
 	})
@@ -480,19 +480,19 @@ func TestFailNext(t *testing.T) {
 	if got := s.ask("", "x"); got.status != 200 {
 		t.Errorf("FailNext(0) did not cancel: %d", got.status)
 	}
-	defer func() {
-		if recover() == nil {
-			t.Error("FailNext with a fault fixtures refuse: no panic")
-		}
-	}()
-	ns.FailNext(1, mockserver.Fault{Status: 200})
+	if err := ns.FailNext(1, mockserver.Fault{Status: 200}); err == nil {
+		t.Error("FailNext with a fault fixtures refuse: no error")
+	}
+	if got := s.ask("", "x"); got.status != 200 {
+		t.Errorf("a refused FailNext changed the answer: %d", got.status)
+	}
 }
 
 // TestStub checks a stub's answers and its place before the store.
 func TestStub(t *testing.T) {
 	t.Parallel()
 	s, ns := nsServer(t)
-	ns.SetScript("active-token", []mockserver.Step{{AfterCalls: 0, State: mockserver.StateRevoked}})
+	ns.SetScript("active-token", []mockserver.Step{{When: mockserver.Always(), State: mockserver.StateRevoked}})
 	var (
 		mu   sync.Mutex
 		seen []mockserver.StubRequest

@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/gorilla/mux"
-
 	"github.com/introspectmock/introspectmock/fixtures"
 )
 
@@ -22,13 +19,11 @@ import (
 // safe for concurrent use. Its zero value is not usable: call New.
 type Server struct {
 	cfg config
-	// router serves every route but POST /introspect. It is built on first
-	// use (routerOnce): compiling its routes was half the cost of New.
-	router     *mux.Router
-	routerOnce sync.Once
-	// introspect is the POST /introspect route's handler for the router;
-	// ServeHTTP calls serveIntrospect without the router (the hot path).
-	introspect http.Handler
+	// public serves ServeHTTP: every route but the admin API's (routes.go).
+	// It is built on first use (publicOnce): compiling its routes was half
+	// the cost of New.
+	public     *router
+	publicOnce sync.Once
 	def        *Namespace   // the default namespace, at "/"
 	bufs       sync.Pool    // *formBuffer for request bodies
 	hdr        headerValues // shared header values, never modified
@@ -89,105 +84,7 @@ func New(opts ...Option) (*Server, error) {
 	if err := s.def.load(cfg.set); err != nil {
 		return nil, err
 	}
-	s.introspect = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serveIntrospect(s.namespaceOf(r), w, r)
-	})
 	return s, nil
-}
-
-// nsKey is the context key of the namespace a request is for.
-type nsKey struct{}
-
-// ServeHTTP answers one request. Requests under the issuer's path (for an
-// issuer such as https://host/p: /p/introspect, /p/.well-known/…) are
-// served as if at the root; requests under /ns/{name}/ by that namespace,
-// created on first use (with an admin token, only by the admin API).
-// Admin API requests pass the admin guard (adminguard.go) and the admin
-// token check first, so that a refused one makes no namespace.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	segs := 0 // leading path segments stripped
-	if p := s.def.issuerPath(s.def.state()); p != "" {
-		if rest, ok := strings.CutPrefix(path, p); ok && strings.HasPrefix(rest, "/") {
-			path, segs = rest, strings.Count(p, "/")
-		}
-	}
-	name, named := "", false
-	if rest, ok := strings.CutPrefix(path, "/ns/"); ok {
-		var tail string
-		name, tail, _ = strings.Cut(rest, "/")
-		path, segs, named = "/"+tail, segs+2, true
-	}
-	switch {
-	case !isAdminPath(path):
-		s.serve(w, r, path, segs, name, named)
-		return
-	case !s.cfg.admin:
-		s.adminOpen(w, r, name) // 404: the admin API is disabled
-		return
-	}
-	s.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.adminOpen(w, r, name) {
-			s.serve(w, r, path, segs, name, named)
-		}
-	})).ServeHTTP(w, r)
-}
-
-// serve answers a request of ServeHTTP at path, the request's path
-// without its first segs segments (an issuer path, /ns/{name}), for the
-// namespace called name when named.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, path string, segs int, name string, named bool) {
-	ns := s.def
-	if named {
-		var err error
-		if ns, err = s.namespaceFor(name, isAdminPath(path)); err != nil {
-			s.refuse(w, r, err)
-			return
-		}
-	} else if name, ok := s.metadataNamespace(path); ok {
-		// RFC 8414 §3.1 placement of a namespace's metadata:
-		// /.well-known/oauth-authorization-server/ns/{name}.
-		var err error
-		if ns, err = s.namespaceFor(name, false); err != nil {
-			s.refuse(w, r, err)
-			return
-		}
-	}
-	if segs > 0 {
-		r2 := new(http.Request)
-		*r2 = *r
-		u := *r.URL
-		u.Path, u.RawPath = path, ""
-		if r.URL.RawPath != "" {
-			u.RawPath = dropSegments(r.URL.RawPath, segs)
-		}
-		r2.URL = &u
-		r = r2
-	}
-	if path == "/introspect" && r.Method == http.MethodPost {
-		// The route the router would pick, without its regexp match and
-		// two request copies, and with the namespace handed over rather
-		// than put in a copy of the request's context.
-		s.serveIntrospect(ns, w, r)
-		return
-	}
-	if ns != s.def {
-		r = r.WithContext(context.WithValue(r.Context(), nsKey{}, ns))
-	}
-	if isAdminPath(path) {
-		s.serveAdmin(ns, w, r)
-		return
-	}
-	s.routerOnce.Do(func() {
-		s.router = mux.NewRouter()
-		s.routes(s.router)
-	})
-	s.router.ServeHTTP(w, r)
-}
-
-// isAdminPath reports whether path is the admin API's: /admin or /admin/….
-func isAdminPath(path string) bool {
-	return path == "/admin" || strings.HasPrefix(path, "/admin/")
 }
 
 // dropSegments removes the first n "/segment"s of an escaped path.
@@ -202,31 +99,25 @@ func dropSegments(p string, n int) string {
 	return p
 }
 
-// metadataNamespace returns the namespace named by an RFC 8414 §3.1
-// metadata path, /.well-known/{document}{issuer path} where the issuer
-// path is a named namespace's: [default issuer path]/ns/{name}.
-func (s *Server) metadataNamespace(path string) (string, bool) {
-	rest, ok := strings.CutPrefix(path, "/.well-known/oauth-authorization-server/")
-	if !ok {
-		if rest, ok = strings.CutPrefix(path, "/.well-known/openid-configuration/"); !ok {
-			return "", false
-		}
-	}
-	rest = strings.TrimSuffix("/"+rest, "/")
+// metadataNamespace returns the namespace named by the issuer path of an
+// RFC 8414 §3.1 metadata path, /.well-known/{document}{issuer path}, when
+// it is a named namespace's: [default issuer path]/ns/{name}.
+func (s *Server) metadataNamespace(issuerPath string) (string, bool) {
+	rest := strings.TrimSuffix("/"+issuerPath, "/")
 	rest = strings.TrimPrefix(rest, s.def.issuerPath(s.def.state()))
 	name, ok := strings.CutPrefix(rest, "/ns/")
 	return name, ok && validName(name)
 }
 
-// namespaceFor returns the named namespace of a request path, creating
-// it unless an admin token guards the admin API and the request is not an
-// (authorised) admin request: then only the admin makes namespaces.
-func (s *Server) namespaceFor(name string, admin bool) (*Namespace, error) {
+// namespaceFor returns the named namespace of a request path, making it
+// when makes (an admin request, or a public one where the admin API is not
+// guarded by a token: see newRouter).
+func (s *Server) namespaceFor(name string, makes bool) (*Namespace, error) {
 	if !validName(name) {
 		// The name is not echoed: it is the caller's own path segment.
 		return nil, errors.New("invalid namespace name in the path: " + nameRule)
 	}
-	if !admin && s.cfg.admin && s.adminTokenSum != nil {
+	if !makes {
 		s.nsMu.RLock()
 		ns := s.spaces[name]
 		s.nsMu.RUnlock()
@@ -251,7 +142,7 @@ func clipName(name string) string {
 // bad name, 400 when the limit is reached. It is not journaled: there is
 // no namespace to journal it in.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
-	e := &oauthError{status: http.StatusNotFound, code: "not_found", desc: strings.TrimPrefix(err.Error(), "mockserver: ")}
+	e := &oauthError{status: http.StatusNotFound, code: "not_found", desc: err.Error()}
 	if errors.Is(err, ErrLimit) {
 		e.status, e.code = http.StatusBadRequest, "invalid_request"
 	}
@@ -280,15 +171,6 @@ func validName(name string) bool {
 	return true
 }
 
-// namespaceOf returns the namespace a request is for: the one ServeHTTP
-// resolved from a /ns/{name}/ prefix, or the default.
-func (s *Server) namespaceOf(r *http.Request) *Namespace {
-	if ns, ok := r.Context().Value(nsKey{}).(*Namespace); ok {
-		return ns
-	}
-	return s.def
-}
-
 // Default returns the default namespace, served without a prefix.
 func (s *Server) Default() *Namespace { return s.def }
 
@@ -301,7 +183,7 @@ func (s *Server) Namespace(name string) (*Namespace, error) {
 		return s.def, nil
 	}
 	if !validName(name) {
-		return nil, fmt.Errorf("mockserver: invalid namespace name %q: %s", clipName(name), nameRule)
+		return nil, fmt.Errorf("invalid namespace name %q: %s", clipName(name), nameRule)
 	}
 	ns, _, err := s.namespace(name)
 	return ns, err
@@ -348,30 +230,54 @@ func (s *Server) namespace(name string) (ns *Namespace, created bool, err error)
 }
 
 func (s *Server) namespaceLimitError() error {
-	return fmt.Errorf("mockserver: %d namespaces exist, the limit (WithMaxNamespaces, --max-namespaces); delete some first: %w", s.cfg.maxNamespaces, ErrLimit)
+	return fmt.Errorf("%d namespaces exist, the limit (WithMaxNamespaces, --max-namespaces); delete some first: %w", s.cfg.maxNamespaces, ErrLimit)
 }
 
 func (s *Server) totalLimitError() error {
-	return fmt.Errorf("mockserver: the namespaces hold %d tokens together, the limit (WithMaxTotalTokens, --max-total-tokens); delete some first: %w", s.cfg.maxTotal, ErrLimit)
+	return fmt.Errorf("the namespaces hold %d tokens together, the limit (WithMaxTotalTokens, --max-total-tokens); delete some first: %w", s.cfg.maxTotal, ErrLimit)
 }
 
 // DeleteNamespace deletes the named namespace with its tokens, clock and
 // journal; requests in flight finish in it, and the next use of the name
-// makes a fresh one. It returns false when there is no such namespace;
-// the default namespace cannot be deleted.
-func (s *Server) DeleteNamespace(name string) bool {
+// makes a fresh one. No such namespace is ErrNotFound; the default
+// namespace cannot be deleted.
+func (s *Server) DeleteNamespace(name string) error {
 	s.nsMu.Lock()
 	defer s.nsMu.Unlock()
 	ns := s.spaces[name]
 	if ns == nil {
-		return false
+		return fmt.Errorf("DeleteNamespace %q: no such namespace: %w", clipName(name), ErrNotFound)
 	}
 	delete(s.spaces, name)
 	ns.mu.Lock()
 	ns.holdLocked(-len(ns.tokens))
 	ns.counted = false
 	ns.mu.Unlock()
-	return true
+	return nil
+}
+
+// CreateNamespace returns the namespace called name as Namespace does,
+// and whether this call made it.
+func (s *Server) CreateNamespace(name string) (ns *Namespace, created bool, err error) {
+	if !validName(name) {
+		return nil, false, fmt.Errorf("invalid namespace name %q: %s", clipName(name), nameRule)
+	}
+	return s.namespace(name)
+}
+
+// LookupNamespace returns the named namespace without making it; no such
+// namespace is ErrNotFound. "" is the default namespace.
+func (s *Server) LookupNamespace(name string) (*Namespace, error) {
+	if name == "" {
+		return s.def, nil
+	}
+	s.nsMu.RLock()
+	ns := s.spaces[name]
+	s.nsMu.RUnlock()
+	if ns == nil {
+		return nil, fmt.Errorf("no such namespace: %w", ErrNotFound)
+	}
+	return ns, nil
 }
 
 // Namespaces returns the names of the named namespaces, sorted; the
@@ -400,10 +306,11 @@ func (s *Server) TokenCount() int {
 // times are resolved against its clock now. Tokens issued at /token and
 // revocations are dropped with the old store. Namespaces made (or Reset)
 // afterwards are seeded from set; existing named namespaces keep their
-// tokens. On error nothing changes.
+// tokens, clients and revocations (a test running in one is not
+// disturbed) until they are Reset. On error nothing changes.
 func (s *Server) Reload(set *fixtures.Set) error {
 	if set == nil {
-		return errors.New("mockserver: Reload: nil set")
+		return errors.New("Reload: nil set")
 	}
 	if err := s.def.load(set); err != nil {
 		return err

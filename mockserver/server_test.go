@@ -177,7 +177,7 @@ func TestJournal(t *testing.T) {
 	for _, tt := range tests { // sequential: one journal
 		ns.ClearCalls()
 		do(t, ts, tt.give)
-		got := ns.Calls()
+		got := callsOf(ns)
 		tt.want.Time = t0
 		if len(got) != 1 || got[0] != tt.want {
 			t.Errorf("%s: calls = %+v; want [%+v]", tt.name, got, tt.want)

@@ -140,10 +140,11 @@ func TestAddToken(t *testing.T) {
 		{"TL-4/nbf after exp", mockserver.Token{NotBefore: t0, ExpiresAt: t0}, "nbf"},
 		{"bad scope", mockserver.Token{Scope: `a "b"`}, "scope"},
 		{"white space", mockserver.Token{Token: " x"}, "white space"},
-		{"bad step", mockserver.Token{Script: []mockserver.Step{{OnCall: 1}}}, "script[0]: a step needs exactly one effect"},
-		{"two triggers", mockserver.Token{Script: []mockserver.Step{{OnCall: 1, AfterCalls: 2, State: "revoked"}}}, "exactly one trigger"},
-		{"bad state", mockserver.Token{Script: []mockserver.Step{{State: "gone"}}}, `unknown state "gone"`},
-		{"bad fault", mockserver.Token{Script: []mockserver.Step{{Respond: &mockserver.Fault{Status: 200}}}}, "4xx or 5xx"},
+		{"bad step", mockserver.Token{Script: []mockserver.Step{{When: mockserver.OnCall(1)}}}, "script[0]: a step needs exactly one effect"},
+		{"no trigger", mockserver.Token{Script: []mockserver.Step{{State: "revoked"}}}, "script[0]: a step needs a trigger"},
+		{"negative after_calls", mockserver.Token{Script: []mockserver.Step{{When: mockserver.AfterCalls(-1), State: "revoked"}}}, "after_calls must be 0 or more, got -1"},
+		{"bad state", mockserver.Token{Script: []mockserver.Step{{When: mockserver.Always(), State: "gone"}}}, `unknown state "gone"`},
+		{"bad fault", mockserver.Token{Script: []mockserver.Step{{When: mockserver.Always(), Respond: &mockserver.Fault{Status: 200}}}}, "4xx or 5xx"},
 	}
 	for _, tt := range tests {
 		if _, err := ns.AddToken(tt.give); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -165,11 +166,15 @@ func TestTokenState(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !ns.Revoke("a-token-1") || !ns.Expire("a-token-2") || !ns.Remove("a-token-3") {
-		t.Fatal("Revoke, Expire or Remove of a known token returned false")
+	if ns.Revoke("a-token-1") != nil || ns.Expire("a-token-2") != nil || ns.Remove("a-token-3") != nil {
+		t.Fatal("Revoke, Expire or Remove of a known token failed")
 	}
-	if ns.Revoke("nope") || ns.Expire("nope") || ns.Remove("nope") || ns.Remove("a-token-3") {
-		t.Error("Revoke, Expire or Remove of an unknown token returned true")
+	for name, err := range map[string]error{
+		"Revoke": ns.Revoke("nope"), "Expire": ns.Expire("nope"), "Remove": ns.Remove("nope"), "Remove again": ns.Remove("a-token-3"),
+	} {
+		if !errors.Is(err, mockserver.ErrNotFound) {
+			t.Errorf("%s of an unknown token = %v; want ErrNotFound", name, err)
+		}
 	}
 	for _, tok := range []string{"a-token-1", "a-token-2", "a-token-3"} {
 		if got := s.ask("", tok); got.body != inactive {
@@ -189,22 +194,22 @@ func TestTokenState(t *testing.T) {
 		{"revoked-token", mockserver.StateRevoked, 0},
 	}
 	for _, tt := range tests {
-		ti, ok := ns.Lookup(tt.tok)
-		if !ok || ti.State != tt.wantState || ti.Calls != tt.wantCalls || ti.Token.Token != tt.tok {
-			t.Errorf("Lookup(%s) = %+v, %t; want state %s, %d calls", tt.tok, ti, ok, tt.wantState, tt.wantCalls)
+		ti, err := ns.Lookup(tt.tok)
+		if err != nil || ti.State != tt.wantState || ti.Calls != tt.wantCalls || ti.Token.Token != tt.tok {
+			t.Errorf("Lookup(%s) = %+v, %v; want state %s, %d calls", tt.tok, ti, err, tt.wantState, tt.wantCalls)
 		}
 	}
 	if ti, _ := ns.Lookup("a-token-2"); !ti.ExpiresAt.Equal(ns.Clock().Now()) {
 		t.Errorf("Expire: ExpiresAt = %v; want the clock's now %v", ti.ExpiresAt, ns.Clock().Now())
 	}
-	if _, ok := ns.Lookup("a-token-3"); ok {
+	if _, err := ns.Lookup("a-token-3"); err == nil {
 		t.Error("Lookup finds a removed token")
 	}
 	ti, _ := ns.Lookup("active-token")
 	if ti.Scope != "read write" || ti.Sub != "user-123" || ti.Claims["tenant"] != "acme" || !ti.IssuedAt.Equal(t0.Add(-5*time.Minute).Truncate(time.Second)) {
 		t.Errorf("Lookup(active-token) = %+v", ti)
 	}
-	all := ns.Tokens()
+	all := tokensOf(ns)
 	if len(all) != len(testSet().Tokens)+2 {
 		t.Errorf("Tokens has %d; want %d", len(all), len(testSet().Tokens)+2)
 	}
@@ -222,7 +227,7 @@ func TestReset(t *testing.T) {
 	s, ns := nsServer(t)
 	ns.AddToken(mockserver.Token{Token: "added-token"})
 	ns.Revoke("active-token")
-	ns.SetScript("minimal-token", []mockserver.Step{{State: mockserver.StateRevoked}})
+	ns.SetScript("minimal-token", []mockserver.Step{{When: mockserver.Always(), State: mockserver.StateRevoked}})
 	ns.FailNext(5, mockserver.Fault{Status: 503})
 	ns.SetStub(func(mockserver.StubRequest) (mockserver.Answer, bool) { return mockserver.Answer{}, true })
 	ns.AddClient(fixtures.Client{ClientID: "extra", ClientSecret: "extra-secret"})
@@ -234,10 +239,10 @@ func TestReset(t *testing.T) {
 	if !ns.Clock().Now().Equal(now) || !ns.Clock().Frozen() {
 		t.Errorf("Reset moved the clock: %v, frozen %t; want %v frozen", ns.Clock().Now(), ns.Clock().Frozen(), now)
 	}
-	if n := len(ns.Calls()); n != 0 {
+	if n := len(callsOf(ns)); n != 0 {
 		t.Errorf("journal after Reset holds %d calls", n)
 	}
-	if _, ok := ns.Lookup("added-token"); ok {
+	if _, err := ns.Lookup("added-token"); err == nil {
 		t.Error("added token survives Reset")
 	}
 	got := s.ask("", "active-token")
@@ -288,7 +293,7 @@ func TestJournalRing(t *testing.T) {
 	for i := range 12 {
 		s.ask("", fmt.Sprintf("tok-%02d", i))
 	}
-	calls := ns.Calls()
+	calls := callsOf(ns)
 	if len(calls) != 5 {
 		t.Fatalf("journal holds %d calls; want 5", len(calls))
 	}
@@ -298,13 +303,13 @@ func TestJournalRing(t *testing.T) {
 		}
 	}
 	ns.ClearCalls()
-	if n := len(ns.Calls()); n != 0 {
+	if n := len(callsOf(ns)); n != 0 {
 		t.Errorf("after ClearCalls: %d calls", n)
 	}
 
 	s0, ns0 := nsServer(t, mockserver.WithJournalSize(0))
 	s0.ask("", "x")
-	if n := len(ns0.Calls()); n != 0 {
+	if n := len(callsOf(ns0)); n != 0 {
 		t.Errorf("WithJournalSize(0) keeps %d calls", n)
 	}
 	if _, err := mockserver.New(mockserver.WithJournalSize(-1)); err == nil {
@@ -314,7 +319,7 @@ func TestJournalRing(t *testing.T) {
 	// A long token is journaled cut, and does not pin the request body.
 	long := strings.Repeat("L", 5000)
 	s.ask("", long)
-	if c := ns.Calls(); len(c) != 1 || c[0].Token.Raw() != long[:4096] {
+	if c := callsOf(ns); len(c) != 1 || c[0].Token.Raw() != long[:4096] {
 		t.Errorf("long token journaled as %d bytes; want 4096", len(c[0].Token))
 	}
 }

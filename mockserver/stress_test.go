@@ -31,7 +31,7 @@ func stressServe(srv *mockserver.Server, method, path, body string, hdr map[stri
 		r.Header.Set(k, v)
 	}
 	w := httptest.NewRecorder()
-	srv.ServeHTTP(w, r)
+	handlerOf(srv).ServeHTTP(w, r)
 	return w.Code, w.Body.String()
 }
 
@@ -134,7 +134,7 @@ func TestStressRacingOperations(t *testing.T) {
 		case 2:
 			ns.Revoke(tok)
 		case 3:
-			_ = ns.SetScript(tok, []mockserver.Step{{OnCall: 2, AfterCalls: -1, Respond: &mockserver.Fault{Status: 429}}, {AfterCalls: 3, State: mockserver.StateRevoked}})
+			_ = ns.SetScript(tok, []mockserver.Step{{When: mockserver.OnCall(2), Respond: &mockserver.Fault{Status: 429}}, {When: mockserver.AfterCalls(3), State: mockserver.StateRevoked}})
 		case 4:
 			status, body := stressServe(srv, http.MethodPut, "/admin/tokens/"+tok+"/script", `{"script":[{"on_call":1,"respond":{"status":429}}]}`, nil)
 			check("script PUT", status, body)
@@ -193,7 +193,7 @@ func TestStressRacingOperations(t *testing.T) {
 		case 0:
 			_ = ns.SetJournalSize(i % 50)
 		case 1:
-			_ = ns.Calls()
+			_ = callsOf(ns)
 		case 2:
 			status, body := stressServe(srv, http.MethodPut, "/admin/journal", fmt.Sprintf(`{"size":%d}`, i%100), nil)
 			check("journal PUT", status, body)
@@ -229,7 +229,7 @@ func TestStressRacingOperations(t *testing.T) {
 			t.Fatal(err)
 		}
 		const n, k = 40, 7
-		if err := ns.SetScript(tok, []mockserver.Step{{OnCall: k, AfterCalls: -1, Respond: &mockserver.Fault{Status: 429}}}); err != nil {
+		if err := ns.SetScript(tok, []mockserver.Step{{When: mockserver.OnCall(k), Respond: &mockserver.Fault{Status: 429}}}); err != nil {
 			t.Fatal(err)
 		}
 		var faults, ok atomic.Int64

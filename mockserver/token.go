@@ -94,7 +94,7 @@ func issue(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok st
 	e, rerr := newEntry(&fixtures.Token{
 		Token: tok, Scope: scope, ClientID: cl.id, Sub: cl.id, TokenType: "Bearer",
 		Iat: fixtures.Absolute(iat), Exp: fixtures.Absolute(exp),
-	}, now, st.issuer)
+	}, nil, now, st.issuer)
 	if rerr != nil { // cannot happen: no claims, strings only
 		ns.holdLocked(-1)
 		return "", 0, "", &oauthError{status: http.StatusInternalServerError, code: "server_error"}

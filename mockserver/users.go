@@ -82,10 +82,10 @@ func (st *state) findUser(who string) *user {
 func (ns *Namespace) AddUser(u fixtures.User) error {
 	nu, err := newUser(&u)
 	if err != nil {
-		return fmt.Errorf("mockserver: AddUser: %w", err)
+		return fmt.Errorf("AddUser: %w", err)
 	}
 	if err := ns.updateState(func(st *state) error { return st.addUser(nu) }); err != nil {
-		return fmt.Errorf("mockserver: AddUser: %w", err)
+		return fmt.Errorf("AddUser: %w", err)
 	}
 	return nil
 }
@@ -128,7 +128,7 @@ func (ns *Namespace) SetNextLogin(who string) error {
 		return nil
 	}
 	if ns.state().findUser(who) == nil {
-		return fmt.Errorf("mockserver: SetNextLogin: user %q %w", who, ErrNotFound)
+		return fmt.Errorf("SetNextLogin: user %q %w", who, ErrNotFound)
 	}
 	ns.nextLogin.Store(&who)
 	return nil

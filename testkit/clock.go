@@ -15,55 +15,59 @@ type Clock struct {
 // Now returns the server's current time.
 func (c *Clock) Now() time.Time {
 	c.s.rep.Helper()
-	st, err := c.s.be.clockNow()
+	st, err := c.s.be.ReadClock()
 	if err != nil {
 		c.s.fatalf("testkit: Clock.Now: %v", err)
 	}
-	return st.now
+	return st.Now
 }
 
 // Frozen reports whether the clock is stopped.
 func (c *Clock) Frozen() bool {
 	c.s.rep.Helper()
-	st, err := c.s.be.clockNow()
+	st, err := c.s.be.ReadClock()
 	if err != nil {
 		c.s.fatalf("testkit: Clock.Frozen: %v", err)
 	}
-	return st.frozen
+	return st.Frozen
 }
 
 // Freeze stops the clock at the current instant; it stays there until
 // Advance, Set or Resume. Freezing a frozen clock does nothing.
-func (c *Clock) Freeze() {
+func (c *Clock) Freeze() error {
 	c.s.rep.Helper()
-	if err := c.s.be.clockFreeze(); err != nil {
-		c.s.fatalf("testkit: Clock.Freeze: %v", err)
+	if err := c.s.be.FreezeClock(); err != nil {
+		return c.s.fail("testkit: Clock.Freeze: %w", err)
 	}
+	return nil
 }
 
 // Resume lets a frozen clock run again, in real time from the instant it
 // shows now.
-func (c *Clock) Resume() {
+func (c *Clock) Resume() error {
 	c.s.rep.Helper()
-	if err := c.s.be.clockResume(); err != nil {
-		c.s.fatalf("testkit: Clock.Resume: %v", err)
+	if err := c.s.be.ResumeClock(); err != nil {
+		return c.s.fail("testkit: Clock.Resume: %w", err)
 	}
+	return nil
 }
 
 // Advance moves the clock by d, frozen or running; a frozen clock stays
 // frozen. A negative d moves it back.
-func (c *Clock) Advance(d time.Duration) {
+func (c *Clock) Advance(d time.Duration) error {
 	c.s.rep.Helper()
-	if err := c.s.be.clockAdvance(d); err != nil {
-		c.s.fatalf("testkit: Clock.Advance(%v): %v", d, err)
+	if err := c.s.be.AdvanceClock(d); err != nil {
+		return c.s.fail("testkit: Clock.Advance(%v): %w", d, err)
 	}
+	return nil
 }
 
 // Set moves the clock to t, forward or back. A frozen clock stays frozen at
 // t; a running one runs on from t.
-func (c *Clock) Set(t time.Time) {
+func (c *Clock) Set(t time.Time) error {
 	c.s.rep.Helper()
-	if err := c.s.be.clockSet(t); err != nil {
-		c.s.fatalf("testkit: Clock.Set(%s): %v", t.Format(time.RFC3339Nano), err)
+	if err := c.s.be.SetClock(t); err != nil {
+		return c.s.fail("testkit: Clock.Set(%s): %w", t.Format(time.RFC3339Nano), err)
 	}
+	return nil
 }

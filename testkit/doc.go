@@ -3,7 +3,7 @@
 // listening, closed by tb.Cleanup.
 //
 //	as := testkit.Start(t, testkit.WithFixtures("testdata/tokens.yaml"))
-//	tok := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
+//	tok, _ := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
 //	api := newOrdersAPI(as.IntrospectionURL(), as.ClientID(), as.ClientSecret())
 //	// ... call api with tok: 200
 //	as.Revoke(tok)

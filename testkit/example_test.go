@@ -71,7 +71,7 @@ func ExampleServer_AddToken() {
 	}
 	defer as.Close()
 
-	tok := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
+	tok, _ := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
 	fmt.Println(ask(as, tok))
 	// Output:
 	// active=true sub=alice scope="orders:read"
@@ -85,7 +85,7 @@ func ExampleServer_Revoke() {
 	}
 	defer as.Close()
 
-	tok := as.AddToken(mockserver.Token{Sub: "alice", Scope: "orders:read", ExpiresIn: time.Hour})
+	tok, _ := as.AddToken(mockserver.Token{Sub: "alice", Scope: "orders:read", ExpiresIn: time.Hour})
 	fmt.Println("before:", ask(as, tok))
 	as.Revoke(tok)
 	fmt.Println("after:", ask(as, tok))
@@ -103,7 +103,7 @@ func ExampleClock_Advance() {
 	}
 	defer as.Close()
 
-	tok := as.AddToken(mockserver.Token{Sub: "alice", Scope: "orders:read", ExpiresIn: time.Hour})
+	tok, _ := as.AddToken(mockserver.Token{Sub: "alice", Scope: "orders:read", ExpiresIn: time.Hour})
 	fmt.Println(as.Clock().Now().Format(time.Kitchen), ask(as, tok))
 	as.Clock().Advance(59 * time.Minute)
 	fmt.Println(as.Clock().Now().Format(time.Kitchen), ask(as, tok))
@@ -124,9 +124,9 @@ func ExampleServer_Script() {
 	}
 	defer as.Close()
 
-	tok := as.AddToken(mockserver.Token{Sub: "alice", Scope: "orders:read", ExpiresIn: time.Hour})
+	tok, _ := as.AddToken(mockserver.Token{Sub: "alice", Scope: "orders:read", ExpiresIn: time.Hour})
 	as.Script(tok, mockserver.Step{
-		OnCall:  1,
+		When:    mockserver.OnCall(1),
 		Respond: &mockserver.Fault{Status: http.StatusServiceUnavailable, RetryAfter: 2 * time.Second},
 	})
 	fmt.Println(ask(as, tok))
@@ -199,7 +199,7 @@ func ExampleServer_Calls() {
 	}
 	defer as.Close()
 
-	tok := as.AddToken(mockserver.Token{Sub: "alice", ExpiresIn: time.Hour})
+	tok, _ := as.AddToken(mockserver.Token{Sub: "alice", ExpiresIn: time.Hour})
 	ask(as, tok)
 	as.Clock().Advance(time.Hour)
 	ask(as, tok)
@@ -226,7 +226,7 @@ func ExampleStart() {
 	testOrders := func(t *testing.T) {
 		t.Parallel() // every test gets its own server: tokens, clock, journal
 		as := testkit.Start(t, testkit.WithFixtures("testdata/tokens.yaml"))
-		tok := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
+		tok, _ := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
 
 		// Point the service under test at as.IntrospectionURL() with
 		// as.ClientID() and as.ClientSecret(), then call it with tok.
@@ -243,7 +243,7 @@ func ExampleStart() {
 func ExampleServer_AssertIntrospected() {
 	testCache := func(t *testing.T) {
 		as := testkit.Start(t)
-		tok := as.AddToken(mockserver.Token{Sub: "alice", ExpiresIn: time.Hour})
+		tok, _ := as.AddToken(mockserver.Token{Sub: "alice", ExpiresIn: time.Hour})
 		start := as.Clock().Now()
 		// ... call the service under test twice with tok.
 		as.AssertIntrospected(t, tok, 1) // fails: introspections of "abcd…" = 2; want 1
@@ -262,7 +262,7 @@ func ExampleServer_With() {
 			t.Run(scope, func(t *testing.T) {
 				t.Parallel()
 				as := as.With(t) // not the parent's t: failing it from here would panic
-				tok := as.AddToken(mockserver.Token{Scope: scope, ExpiresIn: time.Hour})
+				tok, _ := as.AddToken(mockserver.Token{Scope: scope, ExpiresIn: time.Hour})
 				// ... call the service under test with tok.
 				as.AssertIntrospected(t, tok, 1)
 			})
@@ -280,7 +280,7 @@ func ExampleServer_Introspect() {
 	}
 	defer as.Close()
 
-	tok := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
+	tok, _ := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
 	in := as.Introspect(tok)
 	fmt.Println(in.Status, in.Active, in.Scope(), in.Sub())
 
@@ -304,7 +304,7 @@ func ExampleCallFilter() {
 	}
 	defer as.Close()
 
-	tok := as.AddToken(mockserver.Token{Token: "orders-token-1", ExpiresIn: time.Hour})
+	tok, _ := as.AddToken(mockserver.Token{Token: "orders-token-1", ExpiresIn: time.Hour})
 	as.Introspect(tok)
 	as.Clock().Advance(time.Minute)
 	since := as.Clock().Now()

@@ -266,3 +266,7 @@ func get(t testing.TB, api string, token string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// mustToken returns the token of an AddToken that cannot fail: a Server
+// from Start reports its failures through the test.
+func mustToken(tok string, _ error) string { return tok }

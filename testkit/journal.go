@@ -26,7 +26,7 @@ func (f CallFilter) match(c mockserver.Call) bool {
 // journal returns the journal without testkit's own calls, filtered: the
 // calls that match any filter, or all with none.
 func (s *Server) journal(filters []CallFilter) ([]mockserver.Call, error) {
-	calls, err := s.be.calls()
+	calls, err := s.be.Calls()
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func (s *Server) journal(filters []CallFilter) ([]mockserver.Call, error) {
 // the same moment looks the same: which of the two is left out does not
 // change what Calls returns.
 func (s *Server) noteOwnCall(endpoint string) error {
-	calls, err := s.be.calls()
+	calls, err := s.be.Calls()
 	if err != nil {
 		return err
 	}

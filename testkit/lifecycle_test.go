@@ -35,8 +35,8 @@ func TestLifecycle(t *testing.T) {
 			t.Run("TL-6/IntrospectableBy", func(t *testing.T) {
 				t.Parallel()
 				s := start(t)
-				mine := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour, IntrospectableBy: []string{"billing-rs", s.ClientID()}})
-				theirs := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour, IntrospectableBy: []string{"billing-rs"}})
+				mine, _ := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour, IntrospectableBy: []string{"billing-rs", s.ClientID()}})
+				theirs, _ := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour, IntrospectableBy: []string{"billing-rs"}})
 				if m := introspect(t, s, mine).members(t); m["active"] != true || m["scope"] != "orders:read" {
 					t.Errorf("token listing the caller: %v; want active", m)
 				}
@@ -49,9 +49,9 @@ func TestLifecycle(t *testing.T) {
 // testGrantRevocation revokes a refresh token with revoke and checks that
 // the access tokens of its grant went along, and nothing else.
 func testGrantRevocation(t *testing.T, s *testkit.Server, revoke func(s *testkit.Server, tok string)) {
-	refresh := s.AddToken(mockserver.Token{Kind: mockserver.KindRefreshToken, Grant: "login-1", ClientID: s.ClientID(), ExpiresIn: 24 * time.Hour})
-	access := s.AddToken(mockserver.Token{Grant: "login-1", ClientID: s.ClientID(), Scope: "orders:read", ExpiresIn: time.Hour})
-	other := s.AddToken(mockserver.Token{Grant: "login-2", ClientID: s.ClientID(), ExpiresIn: time.Hour})
+	refresh, _ := s.AddToken(mockserver.Token{Kind: mockserver.KindRefreshToken, Grant: "login-1", ClientID: s.ClientID(), ExpiresIn: 24 * time.Hour})
+	access, _ := s.AddToken(mockserver.Token{Grant: "login-1", ClientID: s.ClientID(), Scope: "orders:read", ExpiresIn: time.Hour})
+	other, _ := s.AddToken(mockserver.Token{Grant: "login-2", ClientID: s.ClientID(), ExpiresIn: time.Hour})
 	// PF-19: an active refresh token introspects like an access token.
 	if m := introspect(t, s, refresh).members(t); m["active"] != true || m["token_type"] != "Bearer" {
 		t.Errorf("refresh token: %v; want active, token_type Bearer", m)
@@ -60,7 +60,7 @@ func testGrantRevocation(t *testing.T, s *testkit.Server, revoke func(s *testkit
 	if !introspect(t, s, refresh).active(t) {
 		t.Error("revoking an access token revoked its refresh token")
 	}
-	access2 := s.AddToken(mockserver.Token{Grant: "login-1", ClientID: s.ClientID(), ExpiresIn: time.Hour})
+	access2, _ := s.AddToken(mockserver.Token{Grant: "login-1", ClientID: s.ClientID(), ExpiresIn: time.Hour})
 	revoke(s, refresh)
 	introspect(t, s, refresh).wantInactive(t)
 	introspect(t, s, access2).wantInactive(t)

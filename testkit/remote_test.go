@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/introspectmock/introspectmock/fixtures"
+	"github.com/introspectmock/introspectmock/internal/adminapi"
 	"github.com/introspectmock/introspectmock/mockserver"
 	"github.com/introspectmock/introspectmock/testkit"
 )
 
-// adminServer starts a mockserver of its own, seeded from the suite
-// fixtures, behind httptest.
-func adminServer(t *testing.T, opts ...mockserver.Option) *httptest.Server {
+// mustServer returns a mockserver of its own, seeded from the suite
+// fixtures.
+func mustServer(t *testing.T, opts ...mockserver.Option) *mockserver.Server {
 	t.Helper()
 	set, err := fixtures.Load(time.Now(), suiteFixtures)
 	if err != nil {
@@ -27,7 +28,13 @@ func adminServer(t *testing.T, opts ...mockserver.Option) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(ms)
+	return ms
+}
+
+// adminServer serves mustServer with the admin API behind httptest.
+func adminServer(t *testing.T, opts ...mockserver.Option) *httptest.Server {
+	t.Helper()
+	ts := httptest.NewServer(adminapi.Handler(mustServer(t, opts...)))
 	t.Cleanup(ts.Close)
 	return ts
 }
@@ -45,12 +52,12 @@ func connect(t *testing.T, base string, opts ...testkit.RemoteOption) *testkit.S
 
 func TestConnectDefaultNamespace(t *testing.T) {
 	t.Parallel()
-	ts := adminServer(t, mockserver.WithAdmin(true))
+	ts := adminServer(t)
 	s := connect(t, ts.URL+"/")
 	if s.URL() != ts.URL || s.IntrospectionURL() != ts.URL+"/introspect" {
 		t.Errorf("URL() = %q, IntrospectionURL() = %q; want them under %q", s.URL(), s.IntrospectionURL(), ts.URL)
 	}
-	tok := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
 	if !introspect(t, s, tok).active(t) {
 		t.Fatal("token added through the admin API: inactive")
 	}
@@ -67,7 +74,7 @@ func TestConnectDefaultNamespace(t *testing.T) {
 
 func TestConnectNamespaceIssuer(t *testing.T) {
 	t.Parallel()
-	ts := adminServer(t, mockserver.WithAdmin(true), mockserver.WithIssuer("https://auth.example.test"))
+	ts := adminServer(t, mockserver.WithIssuer("https://auth.example.test"))
 	s := connect(t, ts.URL+"/ns/orders")
 	if want := "https://auth.example.test/ns/orders"; s.Issuer() != want {
 		t.Errorf("Issuer() = %q; want %q", s.Issuer(), want)
@@ -76,7 +83,7 @@ func TestConnectNamespaceIssuer(t *testing.T) {
 
 func TestConnectAdminToken(t *testing.T) {
 	t.Parallel()
-	ts := adminServer(t, mockserver.WithAdmin(true), mockserver.WithAdminToken("let-me-in"))
+	ts := adminServer(t, mockserver.WithAdminToken("let-me-in"))
 	for name, opts := range map[string][]testkit.RemoteOption{
 		"none":  nil,
 		"wrong": {testkit.WithAdminToken("wrong-token")},
@@ -95,7 +102,8 @@ func TestConnectAdminToken(t *testing.T) {
 
 func TestConnectFailures(t *testing.T) {
 	t.Parallel()
-	noAdmin := adminServer(t) // admin off: the library default
+	noAdmin := httptest.NewServer(mustServer(t)) // admin off: a bare mockserver.Server
+	t.Cleanup(noAdmin.Close)
 	tests := []struct {
 		name string
 		give string
@@ -132,7 +140,7 @@ func TestConnectFailures(t *testing.T) {
 
 func TestConnectCloser(t *testing.T) {
 	t.Parallel()
-	ts := adminServer(t, mockserver.WithAdmin(true))
+	ts := adminServer(t)
 	var order []string
 	s, err := testkit.Connect(ts.URL,
 		testkit.WithCloser(func() error { order = append(order, "first"); return fmt.Errorf("first failed") }),
@@ -152,7 +160,7 @@ func TestConnectCloser(t *testing.T) {
 
 func TestConnectCredentials(t *testing.T) {
 	t.Parallel()
-	ts := adminServer(t, mockserver.WithAdmin(true))
+	ts := adminServer(t)
 	s := connect(t, ts.URL, testkit.WithCredentials("orders-api", "orders-secret"))
 	if s.ClientID() != "orders-api" || s.ClientSecret() != "orders-secret" {
 		t.Errorf("credentials %q: want the given ones", s.ClientID())
@@ -165,7 +173,7 @@ func TestConnectCredentials(t *testing.T) {
 // Two Servers on one namespace each get a caller of their own.
 func TestConnectCallerTaken(t *testing.T) {
 	t.Parallel()
-	ts := adminServer(t, mockserver.WithAdmin(true))
+	ts := adminServer(t)
 	a := connect(t, ts.URL+"/ns/same")
 	b := connect(t, ts.URL+"/ns/same")
 	if a.ClientID() != testkit.DefaultClientID || !strings.HasPrefix(b.ClientID(), testkit.DefaultClientID+"-") {
@@ -184,7 +192,7 @@ func TestConnectCallerTaken(t *testing.T) {
 
 func TestConnectStubFails(t *testing.T) {
 	t.Parallel()
-	ts := adminServer(t, mockserver.WithAdmin(true))
+	ts := adminServer(t)
 	r := newRecorder(t)
 	s := connect(t, ts.URL, testkit.WithTB(r))
 	msg := r.do(func() {
@@ -198,7 +206,7 @@ func TestConnectStubFails(t *testing.T) {
 // Admin API errors reach the test with the server's description.
 func TestConnectAdminErrors(t *testing.T) {
 	t.Parallel()
-	ts := adminServer(t, mockserver.WithAdmin(true))
+	ts := adminServer(t)
 	r := newRecorder(t)
 	s := connect(t, ts.URL, testkit.WithTB(r))
 	msg := r.do(func() {
@@ -212,22 +220,26 @@ func TestConnectAdminErrors(t *testing.T) {
 	}
 }
 
-// Without WithTB, a remote Server's helpers panic when the server is gone.
+// Without WithTB, a remote Server's mutators return an error when the
+// server is gone, and its reads panic.
 func TestConnectServerGone(t *testing.T) {
 	t.Parallel()
-	ts := adminServer(t, mockserver.WithAdmin(true))
+	ts := adminServer(t)
 	s, err := testkit.Connect(ts.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	ts.Close()
+	if err := s.Clock().Advance(time.Hour); err == nil || !strings.Contains(err.Error(), "Clock.Advance") {
+		t.Errorf("Advance = %v; want an error naming Clock.Advance", err)
+	}
 	defer func() {
-		if msg := fmt.Sprint(recover()); !strings.Contains(msg, "Clock.Advance") {
-			t.Errorf("panic %q; want one naming Clock.Advance", msg)
+		if msg := fmt.Sprint(recover()); !strings.Contains(msg, "Clock.Now") {
+			t.Errorf("panic %q; want one naming Clock.Now", msg)
 		}
 	}()
-	s.Clock().Advance(time.Hour)
+	s.Clock().Now()
 	t.Error("no panic")
 }
 
@@ -243,7 +255,7 @@ func TestRemoteMatchesInProcess(t *testing.T) {
 		Claims: map[string]any{"tenant": "acme", "n": 1},
 	}
 	in := testkit.Start(t, testkit.WithClock(at))
-	rem := connect(t, adminServer(t, mockserver.WithAdmin(true)).URL)
+	rem := connect(t, adminServer(t).URL)
 	frozenAt(rem, at)
 	in.AddToken(tok)
 	rem.AddToken(tok)
@@ -256,15 +268,7 @@ func TestRemoteMatchesInProcess(t *testing.T) {
 // Over TLS, WithHTTPClient brings the trust; without it Connect fails.
 func TestConnectTLS(t *testing.T) {
 	t.Parallel()
-	set, err := fixtures.Load(time.Now(), suiteFixtures)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := mockserver.New(mockserver.WithFixtures(set), mockserver.WithAdmin(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(ms)
+	ts := httptest.NewUnstartedServer(adminapi.Handler(mustServer(t)))
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake below
 	ts.StartTLS()
 	t.Cleanup(ts.Close)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/introspectmock/introspectmock/fixtures"
+	"github.com/introspectmock/introspectmock/internal/adminapi"
 	"github.com/introspectmock/introspectmock/mockserver"
 	"github.com/introspectmock/introspectmock/testkit"
 )
@@ -58,13 +59,13 @@ func sharedServer(tb testing.TB) *httptest.Server {
 			shared.err = err
 			return
 		}
-		ms, err := mockserver.New(mockserver.WithFixtures(set), mockserver.WithAdmin(true),
+		ms, err := mockserver.New(mockserver.WithFixtures(set),
 			mockserver.WithAdminToken(sharedAdminToken))
 		if err != nil {
 			shared.err = err
 			return
 		}
-		shared.ts = httptest.NewServer(ms)
+		shared.ts = httptest.NewServer(adminapi.Handler(ms))
 	})
 	if shared.err != nil {
 		tb.Fatalf("shared mockserver: %v", shared.err)
@@ -212,7 +213,7 @@ func testAddTokenMembers(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
 	iat, nbf, exp := t0.Add(-time.Minute), t0.Add(-time.Minute), t0.Add(time.Hour)
 	frozenAt(s, t0)
-	tok := s.AddToken(mockserver.Token{
+	tok, _ := s.AddToken(mockserver.Token{
 		Token: "code-token-1", Scope: "orders:read orders:write", ClientID: "web-app",
 		Username: "bob", Sub: "user-bob", Aud: []string{"orders-api"}, AudList: true,
 		Iss: "https://issuer.example.test", TokenType: "Bearer", Jti: "j-1",
@@ -236,17 +237,17 @@ func testAddTokenMembers(t *testing.T, start func(testing.TB) *testkit.Server) {
 		}
 	}
 	// A single audience without AudList is a string (SPEC IR-5).
-	one := s.AddToken(mockserver.Token{Aud: []string{"orders-api"}, ExpiresIn: time.Hour})
+	one, _ := s.AddToken(mockserver.Token{Aud: []string{"orders-api"}, ExpiresIn: time.Hour})
 	if got := introspect(t, s, one).members(t)["aud"]; got != "orders-api" {
 		t.Errorf("aud = %#v; want the string \"orders-api\"", got)
 	}
 	// Without exp, a token lives fixtures.DefaultLifetime from now; a
 	// negative ExpiresIn leaves exp out.
-	m = introspect(t, s, s.AddToken(mockserver.Token{})).members(t)
+	m = introspect(t, s, mustToken(s.AddToken(mockserver.Token{}))).members(t)
 	if m["exp"] != float64(t0.Add(fixtures.DefaultLifetime).Unix()) {
 		t.Errorf("no ExpiresAt, no ExpiresIn: exp = %v; want now + %v", m["exp"], fixtures.DefaultLifetime)
 	}
-	m = introspect(t, s, s.AddToken(mockserver.Token{ExpiresIn: -1})).members(t)
+	m = introspect(t, s, mustToken(s.AddToken(mockserver.Token{ExpiresIn: -1}))).members(t)
 	if exp, ok := m["exp"]; ok || m["active"] != true {
 		t.Errorf("ExpiresIn < 0: exp = %v, active %v; want no exp, active", exp, m["active"])
 	}
@@ -259,8 +260,8 @@ func testAddTokenMembers(t *testing.T, start func(testing.TB) *testkit.Server) {
 
 func testAddTokenRandom(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
-	a := s.AddToken(mockserver.Token{Scope: "x", ExpiresIn: time.Hour})
-	b := s.AddToken(mockserver.Token{Scope: "x", ExpiresIn: time.Hour})
+	a, _ := s.AddToken(mockserver.Token{Scope: "x", ExpiresIn: time.Hour})
+	b, _ := s.AddToken(mockserver.Token{Scope: "x", ExpiresIn: time.Hour})
 	if a == b || len(a) < 32 {
 		t.Errorf("random tokens %q, %q: want distinct and at least 32 characters", a, b)
 	}
@@ -283,7 +284,7 @@ func testAddTokenDuplicate(t *testing.T, start func(testing.TB) *testkit.Server)
 
 func testRevoke(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
 	if !introspect(t, s, tok).active(t) {
 		t.Fatal("new token inactive")
 	}
@@ -296,7 +297,7 @@ func testRevoke(t *testing.T, start func(testing.TB) *testkit.Server) {
 func testExpire(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
 	frozenAt(s, t0)
-	tok := s.AddToken(mockserver.Token{ExpiresAt: t0.Add(time.Hour)})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresAt: t0.Add(time.Hour)})
 	s.Expire(tok)
 	introspect(t, s, tok).wantInactive(t)
 	// Expired stays expired when the clock moves on, and is not revoked:
@@ -313,7 +314,7 @@ func testRemove(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
 	s.Remove("fixture-active")
 	introspect(t, s, "fixture-active").wantInactive(t)
-	tok := s.AddToken(mockserver.Token{Token: "fixture-active", ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{Token: "fixture-active", ExpiresIn: time.Hour})
 	if !introspect(t, s, tok).active(t) {
 		t.Error("token added again after Remove is inactive")
 	}
@@ -326,7 +327,9 @@ func testUnknownTokenFails(t *testing.T, start func(testing.TB) *testkit.Server)
 		"Revoke": func() { s.Revoke("no-such-token") },
 		"Expire": func() { s.Expire("no-such-token") },
 		"Remove": func() { s.Remove("no-such-token") },
-		"Script": func() { s.Script("no-such-token", mockserver.Step{OnCall: 1, State: fixtures.StateRevoked}) },
+		"Script": func() {
+			s.Script("no-such-token", mockserver.Step{When: mockserver.OnCall(1), State: fixtures.StateRevoked})
+		},
 	} {
 		msg := r.do(f)
 		if !strings.Contains(msg, name) || !strings.Contains(msg, `"no-s…"`) {
@@ -338,9 +341,9 @@ func testUnknownTokenFails(t *testing.T, start func(testing.TB) *testkit.Server)
 func testReset(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
 	frozenAt(s, t0)
-	added := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	added, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	s.Revoke("fixture-active")
-	s.Script("fixture-expired", mockserver.Step{OnCall: 1, State: fixtures.StateActive})
+	s.Script("fixture-expired", mockserver.Step{When: mockserver.OnCall(1), State: fixtures.StateActive})
 	s.FailNext(5, mockserver.Fault{Status: http.StatusServiceUnavailable})
 	introspect(t, s, added)
 	s.Reset()
@@ -360,7 +363,7 @@ func testReset(t *testing.T, start func(testing.TB) *testkit.Server) {
 func testClockExpiry(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
 	frozenAt(s, t0)
-	tok := s.AddToken(mockserver.Token{ExpiresAt: t0.Add(time.Hour)})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresAt: t0.Add(time.Hour)})
 	s.Clock().Advance(time.Hour - time.Second)
 	if !introspect(t, s, tok).active(t) {
 		t.Fatal("inactive a second before exp")
@@ -372,7 +375,7 @@ func testClockExpiry(t *testing.T, start func(testing.TB) *testkit.Server) {
 func testClockNotBefore(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
 	frozenAt(s, t0)
-	tok := s.AddToken(mockserver.Token{NotBefore: t0.Add(10 * time.Minute), ExpiresAt: t0.Add(time.Hour)})
+	tok, _ := s.AddToken(mockserver.Token{NotBefore: t0.Add(10 * time.Minute), ExpiresAt: t0.Add(time.Hour)})
 	introspect(t, s, tok).wantInactive(t)
 	s.Clock().Advance(10 * time.Minute) // clock == nbf: valid
 	if !introspect(t, s, tok).active(t) {
@@ -433,8 +436,8 @@ func testRelativeTimes(t *testing.T, start func(testing.TB) *testkit.Server) {
 
 func testScriptOnCall(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
-	s.Script(tok, mockserver.Step{OnCall: 2, Respond: &mockserver.Fault{Status: http.StatusServiceUnavailable, RetryAfter: 2 * time.Second}})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	s.Script(tok, mockserver.Step{When: mockserver.OnCall(2), Respond: &mockserver.Fault{Status: http.StatusServiceUnavailable, RetryAfter: 2 * time.Second}})
 	if !introspect(t, s, tok).active(t) {
 		t.Error("call 1 inactive")
 	}
@@ -450,8 +453,8 @@ func testScriptOnCall(t *testing.T, start func(testing.TB) *testkit.Server) {
 
 func testScriptAfterCalls(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
-	s.Script(tok, mockserver.Step{AfterCalls: 2, State: fixtures.StateRevoked})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	s.Script(tok, mockserver.Step{When: mockserver.AfterCalls(2), State: fixtures.StateRevoked})
 	for i, want := range []bool{true, true, false, false} {
 		if got := introspect(t, s, tok).active(t); got != want {
 			t.Errorf("call %d active = %v; want %v", i+1, got, want)
@@ -462,8 +465,8 @@ func testScriptAfterCalls(t *testing.T, start func(testing.TB) *testkit.Server) 
 func testScriptAfterClock(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
 	frozenAt(s, t0)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: 24 * time.Hour})
-	s.Script(tok, mockserver.Step{After: 10 * time.Minute, State: fixtures.StateExpired})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: 24 * time.Hour})
+	s.Script(tok, mockserver.Step{When: mockserver.After(10 * time.Minute), State: fixtures.StateExpired})
 	s.Clock().Advance(10*time.Minute - time.Second)
 	if !introspect(t, s, tok).active(t) {
 		t.Error("inactive before load time + after")
@@ -485,8 +488,8 @@ func testScriptStates(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
 	for _, tt := range tests {
 		// From a revoked token, so "active" visibly overrides the store.
-		tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour, Revoked: true})
-		s.Script(tok, mockserver.Step{AfterCalls: 0, State: tt.give})
+		tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour, Revoked: true})
+		s.Script(tok, mockserver.Step{When: mockserver.Always(), State: tt.give})
 		if got := introspect(t, s, tok).active(t); got != tt.wantActive {
 			t.Errorf("state %s: active = %v; want %v", tt.give, got, tt.wantActive)
 		}
@@ -495,12 +498,12 @@ func testScriptStates(t *testing.T, start func(testing.TB) *testkit.Server) {
 
 func testScriptPrecedence(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	s.Script(tok,
-		mockserver.Step{AfterCalls: 0, State: fixtures.StateRevoked},
-		mockserver.Step{AfterCalls: 1, State: fixtures.StateActive},
-		mockserver.Step{OnCall: 3, Respond: &mockserver.Fault{Status: http.StatusInternalServerError}},
-		mockserver.Step{OnCall: 3, Respond: &mockserver.Fault{Status: http.StatusTooManyRequests}},
+		mockserver.Step{When: mockserver.Always(), State: fixtures.StateRevoked},
+		mockserver.Step{When: mockserver.AfterCalls(1), State: fixtures.StateActive},
+		mockserver.Step{When: mockserver.OnCall(3), Respond: &mockserver.Fault{Status: http.StatusInternalServerError}},
+		mockserver.Step{When: mockserver.OnCall(3), Respond: &mockserver.Fault{Status: http.StatusTooManyRequests}},
 	)
 	introspect(t, s, tok).wantInactive(t) // only the revoked step matches
 	if !introspect(t, s, tok).active(t) { // both match: the last wins
@@ -528,10 +531,10 @@ func testScriptFromFixtures(t *testing.T, start func(testing.TB) *testkit.Server
 
 func testScriptRestart(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	introspect(t, s, tok)
 	introspect(t, s, tok)
-	s.Script(tok, mockserver.Step{OnCall: 1, Respond: &mockserver.Fault{Status: http.StatusInternalServerError}})
+	s.Script(tok, mockserver.Step{When: mockserver.OnCall(1), Respond: &mockserver.Fault{Status: http.StatusInternalServerError}})
 	introspect(t, s, tok).oauthError(t, http.StatusInternalServerError, "server_error")
 	s.Script(tok) // no steps: script removed
 	if !introspect(t, s, tok).active(t) {
@@ -541,11 +544,11 @@ func testScriptRestart(t *testing.T, start func(testing.TB) *testkit.Server) {
 
 func testScriptConcurrent(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	const calls = 40
 	s.Script(tok,
-		mockserver.Step{OnCall: 7, Respond: &mockserver.Fault{Status: http.StatusServiceUnavailable}},
-		mockserver.Step{AfterCalls: 30, State: fixtures.StateRevoked})
+		mockserver.Step{When: mockserver.OnCall(7), Respond: &mockserver.Fault{Status: http.StatusServiceUnavailable}},
+		mockserver.Step{When: mockserver.AfterCalls(30), State: fixtures.StateRevoked})
 	var wg sync.WaitGroup
 	answers := make([]answer, calls)
 	for i := range answers {
@@ -572,11 +575,12 @@ func testScriptConcurrent(t *testing.T, start func(testing.TB) *testkit.Server) 
 func testScriptBadStep(t *testing.T, start func(testing.TB) *testkit.Server) {
 	r := newRecorder(t)
 	s := start(r)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	for name, st := range map[string]mockserver.Step{
-		"no effect":     {OnCall: 1},
-		"unknown state": {OnCall: 1, State: "sleepy"},
-		"two effects":   {OnCall: 1, State: fixtures.StateRevoked, Respond: &mockserver.Fault{Status: 503}},
+		"no trigger":    {State: fixtures.StateRevoked},
+		"no effect":     {When: mockserver.OnCall(1)},
+		"unknown state": {When: mockserver.OnCall(1), State: "sleepy"},
+		"two effects":   {When: mockserver.OnCall(1), State: fixtures.StateRevoked, Respond: &mockserver.Fault{Status: 503}},
 	} {
 		if msg := r.do(func() { s.Script(tok, st) }); !strings.Contains(msg, "Script") {
 			t.Errorf("%s: fatal %q; want a failure naming Script", name, msg)
@@ -600,7 +604,7 @@ func testFaultStatus(t *testing.T, start func(testing.TB) *testkit.Server) {
 		{"500", mockserver.Fault{Status: 500}, 500, "server_error", ""},
 	}
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	for _, tt := range tests {
 		s.FailNext(1, tt.give)
 		a := introspect(t, s, tok)
@@ -616,7 +620,7 @@ func testFaultStatus(t *testing.T, start func(testing.TB) *testkit.Server) {
 
 func testFaultDelay(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	const delay = 50 * time.Millisecond
 	s.FailNext(1, mockserver.Fault{Delay: delay})
 	begin := time.Now()
@@ -631,7 +635,7 @@ func testFaultDelay(t *testing.T, start func(testing.TB) *testkit.Server) {
 
 func testFaultDelayTimeout(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	s.FailNext(1, mockserver.Fault{Delay: 10 * time.Minute}) // the longest delay allowed
 	impatient := &http.Client{Transport: s.Client().Transport, Timeout: 50 * time.Millisecond}
 	a := introspectWith(t, s, impatient, tok)
@@ -647,7 +651,7 @@ func testFaultDelayTimeout(t *testing.T, start func(testing.TB) *testkit.Server)
 
 func testFaultDrop(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	s.FailNext(1, mockserver.Fault{Drop: true})
 	if a := introspect(t, s, tok); a.err == nil {
 		t.Fatalf("dropped connection: got status %d, body %s; want a transport error", a.status, a.body)
@@ -709,7 +713,7 @@ func testFaultMalformed(t *testing.T, start func(testing.TB) *testkit.Server) {
 		}},
 	}
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	for _, tt := range tests {
 		t.Run(tt.give, func(t *testing.T) {
 			// Each kind both from FailNext and from a script step.
@@ -719,7 +723,7 @@ func testFaultMalformed(t *testing.T, start func(testing.TB) *testkit.Server) {
 				t.Fatalf("FailNext: status %d, err %v; want 200", a.status, a.err)
 			}
 			tt.check(t, a)
-			s.Script(tok, mockserver.Step{OnCall: 1, Respond: &mockserver.Fault{Malformed: tt.give}})
+			s.Script(tok, mockserver.Step{When: mockserver.OnCall(1), Respond: &mockserver.Fault{Malformed: tt.give}})
 			a = introspect(t, s, tok)
 			if a.err != nil || a.status != http.StatusOK {
 				t.Fatalf("script: status %d, err %v; want 200", a.status, a.err)
@@ -734,7 +738,7 @@ func testFaultMalformed(t *testing.T, start func(testing.TB) *testkit.Server) {
 
 func testFailNextCount(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	s.FailNext(2, mockserver.Fault{Status: http.StatusServiceUnavailable, RetryAfter: time.Second})
 	introspect(t, s, tok).oauthError(t, 503, "temporarily_unavailable")
 	introspect(t, s, "fixture-active").oauthError(t, 503, "temporarily_unavailable") // any token
@@ -824,7 +828,7 @@ func testFailNextAtBad(t *testing.T, start func(testing.TB) *testkit.Server) {
 func testJournal(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
 	frozenAt(s, t0)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	introspect(t, s, tok)
 	// client_secret_post with a hint, then the revocation endpoint.
 	postForm(t, s.Client(), s.IntrospectionURL(), "", "", url.Values{
@@ -877,7 +881,7 @@ func testJournal(t *testing.T, start func(testing.TB) *testkit.Server) {
 
 func testAssertIntrospected(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{Token: "abcdefgh-secret-part", ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{Token: "abcdefgh-secret-part", ExpiresIn: time.Hour})
 	for range 3 {
 		introspect(t, s, tok)
 	}
@@ -898,7 +902,7 @@ func testAssertIntrospected(t *testing.T, start func(testing.TB) *testkit.Server
 func testAssertNotIntrospectedAfter(t *testing.T, start func(testing.TB) *testkit.Server) {
 	s := start(t)
 	frozenAt(s, t0)
-	tok := s.AddToken(mockserver.Token{Token: "abcdefgh-secret-part", ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{Token: "abcdefgh-secret-part", ExpiresIn: time.Hour})
 	introspect(t, s, tok)
 	s.AssertNotIntrospectedAfter(t, tok, t0) // at t0 is not after t0
 	s.Clock().Advance(time.Minute)
@@ -989,7 +993,7 @@ func testRevocationEndpoint(t *testing.T, start func(testing.TB) *testkit.Server
 // two namespaces of one container).
 func testIsolation(t *testing.T, start func(testing.TB) *testkit.Server) {
 	a, b := start(t), start(t)
-	tok := a.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := a.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	a.Revoke("fixture-active")
 	a.Clock().Freeze()
 	a.Clock().Advance(48 * time.Hour)
@@ -1018,7 +1022,7 @@ func testEndToEnd(t *testing.T, start func(testing.TB) *testkit.Server) {
 	t.Cleanup(api.Close)
 
 	// Expiry by the clock.
-	tok := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
+	tok, _ := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
 	if got := get(t, api.URL, tok); got != http.StatusOK {
 		t.Fatalf("fresh token: %d; want 200", got)
 	}
@@ -1034,7 +1038,7 @@ func testEndToEnd(t *testing.T, start func(testing.TB) *testkit.Server) {
 	as.AssertIntrospected(t, tok, 2)
 
 	// Revocation while the cache is cold: the API asks and refuses.
-	cold := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "bob", ExpiresIn: time.Hour})
+	cold, _ := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "bob", ExpiresIn: time.Hour})
 	as.Revoke(cold)
 	if got := get(t, api.URL, cold); got != http.StatusUnauthorized {
 		t.Errorf("revoked token, cold cache: %d; want 401", got)
@@ -1042,7 +1046,7 @@ func testEndToEnd(t *testing.T, start func(testing.TB) *testkit.Server) {
 	as.AssertIntrospected(t, cold, 1)
 
 	// A warm cache serves a revoked token until exp, never asking again.
-	warm := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "carol", ExpiresIn: time.Hour})
+	warm, _ := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "carol", ExpiresIn: time.Hour})
 	get(t, api.URL, warm)
 	revokedAt := as.Clock().Now()
 	as.Revoke(warm)
@@ -1052,7 +1056,7 @@ func testEndToEnd(t *testing.T, start func(testing.TB) *testkit.Server) {
 	as.AssertNotIntrospectedAfter(t, warm, revokedAt)
 
 	// Scope and outage handling of the same API.
-	narrow := as.AddToken(mockserver.Token{Scope: "profile", ExpiresIn: time.Hour})
+	narrow, _ := as.AddToken(mockserver.Token{Scope: "profile", ExpiresIn: time.Hour})
 	if got := get(t, api.URL, narrow); got != http.StatusForbidden {
 		t.Errorf("token without orders:read: %d; want 403", got)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/introspectmock/introspectmock/fixtures"
+	"github.com/introspectmock/introspectmock/internal/adminapi"
 	"github.com/introspectmock/introspectmock/mockserver"
 )
 
@@ -27,12 +28,18 @@ const DefaultClientID = "testkit-rs"
 // scripts, faults and journal.
 //
 // Start, New and Connect create Servers; the zero value is not usable. All
-// methods are safe for concurrent use. Methods that have no error result
-// report failures (an unknown token, an unreachable remote server) to the
-// Server's test with Fatalf, which must be called from that test's own
-// goroutine: the test given to Start (or to Connect with WithTB), or the
-// one given to With. A Server from New, or from Connect without WithTB,
-// panics instead, as such failures are bugs in the test.
+// methods are safe for concurrent use.
+//
+// Errors: every method that changes the server (AddToken, Revoke, Script,
+// FailNext, Reset, …) returns an error, matched with errors.Is against
+// mockserver.ErrNotFound (an unknown token) and mockserver.ErrExists, for
+// in-process and remote servers alike; nothing panics on bad input. A
+// Server with a test (from Start, Connect with WithTB, or With) also
+// reports the error to that test with Fatalf, which must be called from
+// the test's own goroutine, so such a test may drop the result. Reads
+// without an error result (Calls, Issuer, Clock().Now) report to the test
+// the same way when a remote server cannot be reached, and panic on a
+// Server without one (New, Connect without WithTB).
 type Server struct {
 	*core          // the server itself, shared by every view (With)
 	rep   reporter // where helpers report failures; never nil
@@ -52,6 +59,10 @@ type core struct {
 	issuer     string
 	issuerErr  error
 	fetchIss   func() (string, error) // remote: read from discovery
+
+	// afterReset runs after a Reset (remote: put back the caller Connect
+	// registered); nil for none.
+	afterReset func() error
 
 	ownMu    sync.Mutex        // guards ownCalls
 	ownCalls []mockserver.Call // journaled calls testkit made on its own, left out of Calls
@@ -96,11 +107,12 @@ func newServer(c *core, rep reporter) *Server {
 //	t.Run("revoked", func(t *testing.T) {
 //		t.Parallel()
 //		as := as.With(t) // failures end this subtest, not the parent
-//		tok := as.AddToken(mockserver.Token{})
+//		tok, _ := as.AddToken(mockserver.Token{}) // an error ends this subtest
 //		as.Revoke(tok)
 //	})
 //
-// With(nil) returns a view that panics on failure, like a Server from New.
+// With(nil) returns a view without a test, like a Server from New: its
+// mutators only return their errors.
 func (s *Server) With(tb testing.TB) *Server {
 	if tb == nil {
 		return newServer(s.core, nil)
@@ -130,9 +142,10 @@ func Start(tb testing.TB, opts ...Option) *Server {
 }
 
 // New starts an in-process server like Start, without a testing.TB: for a
-// server shared from TestMain. The caller must call Close. Helpers of the
-// returned Server that have no t parameter panic on failure; each test
-// that uses it should take as.With(t), whose helpers fail that test. New
+// server shared from TestMain. The caller must call Close. Mutators of the
+// returned Server return their errors (reads without an error result
+// panic on failure); each test that uses it should take as.With(t), whose
+// helpers also fail that test. New
 // logs nowhere unless WithLogger says where.
 func New(opts ...Option) (*Server, error) {
 	return start(nil, opts)
@@ -194,7 +207,7 @@ func start(tb testing.TB, opts []Option) (*Server, error) {
 		ns.Clock().Set(o.clockStart)
 	}
 
-	ts := httptest.NewUnstartedServer(ms)
+	ts := httptest.NewUnstartedServer(adminapi.Handler(ms))
 	ts.Config.DisableGeneralOptionsHandler = true // "OPTIONS *" answers JSON too (SPEC ER-4)
 	if o.tls {
 		ts.StartTLS()
@@ -209,7 +222,7 @@ func start(tb testing.TB, opts []Option) (*Server, error) {
 		issuer = ts.URL
 	}
 	s := newServer(&core{
-		be:     &inproc{ns: ns},
+		be:     ns,
 		ts:     ts,
 		base:   ts.URL,
 		id:     id,
@@ -328,60 +341,67 @@ func (s *Server) Client() *http.Client { return s.client }
 // base64url, when t.Token is ""). Zero fields are unset members. ExpiresIn
 // sets exp (and a zero iat) from the server clock's now; with neither
 // ExpiresAt nor ExpiresIn the token lives fixtures.DefaultLifetime (1h), and
-// a negative ExpiresIn leaves exp out. In a script step, a zero AfterCalls
-// beside OnCall or After counts as unset. A duplicate token or an invalid
-// one (a claim shadowing a member, exp not after iat) fails the test
-// (Start) or panics (New).
-func (s *Server) AddToken(t mockserver.Token) string {
+// a negative ExpiresIn leaves exp out. A duplicate token
+// (mockserver.ErrExists) or an invalid one (a claim shadowing a member, exp
+// not after iat, a script step without a trigger) is an error.
+func (s *Server) AddToken(t mockserver.Token) (string, error) {
 	s.rep.Helper()
-	tok, err := s.be.addToken(t)
+	tok, err := s.be.AddToken(t)
 	if err != nil {
-		s.fatalf("testkit: AddToken: %v", redactIn(err, t.Token))
+		return "", s.fail("testkit: AddToken: %w", redactErr(err, t.Token))
 	}
-	return tok
+	return tok, nil
 }
 
 // Revoke revokes token, as RFC 7009 revocation would: the next
-// introspection answers {"active":false}. An unknown token fails.
-func (s *Server) Revoke(token string) {
+// introspection answers {"active":false}. An unknown token is
+// mockserver.ErrNotFound.
+func (s *Server) Revoke(token string) error {
 	s.rep.Helper()
-	s.mustFind("Revoke", token, s.be.revoke)
+	return s.tokenOp("Revoke", token, s.be.Revoke)
 }
 
 // Expire sets token's exp to the server clock's now, so it is inactive from
-// now on. An unknown token fails.
-func (s *Server) Expire(token string) {
+// now on. An unknown token is mockserver.ErrNotFound.
+func (s *Server) Expire(token string) error {
 	s.rep.Helper()
-	s.mustFind("Expire", token, s.be.expire)
+	return s.tokenOp("Expire", token, s.be.Expire)
 }
 
 // Remove deletes token from the store: it becomes unknown (inactive). An
-// unknown token fails.
-func (s *Server) Remove(token string) {
+// unknown token is mockserver.ErrNotFound.
+func (s *Server) Remove(token string) error {
 	s.rep.Helper()
-	s.mustFind("Remove", token, s.be.remove)
+	return s.tokenOp("Remove", token, s.be.Remove)
 }
 
-func (s *Server) mustFind(op, token string, f func(string) (bool, error)) {
+func (s *Server) tokenOp(op, token string, f func(string) error) error {
 	s.rep.Helper()
-	ok, err := f(token)
-	switch {
-	case err != nil:
-		s.fatalf("testkit: %s(%q): %v", op, redact(token), redactIn(err, token))
-	case !ok:
-		s.fatalf("testkit: %s(%q): no such token", op, redact(token))
+	if err := f(token); err != nil {
+		if errors.Is(err, mockserver.ErrNotFound) {
+			// Said once, whichever backend said it how.
+			err = &described{msg: "no such token", err: err}
+		}
+		return s.fail("testkit: %s(%q): %w", op, redact(token), redactErr(err, token))
 	}
+	return nil
 }
 
 // Reset puts the tokens back to the fixtures (relative times resolved
 // against the clock now) and clears scripts, faults, the stub and the
 // journal. The clock is left as it is.
-func (s *Server) Reset() {
+func (s *Server) Reset() error {
 	s.rep.Helper()
-	if err := s.be.reset(); err != nil {
-		s.fatalf("testkit: Reset: %v", err)
+	if err := s.be.Reset(); err != nil {
+		return s.fail("testkit: Reset: %w", err)
+	}
+	if s.afterReset != nil {
+		if err := s.afterReset(); err != nil {
+			return s.fail("testkit: Reset: %w", err)
+		}
 	}
 	s.forgetOwnCalls()
+	return nil
 }
 
 // Clock returns the server clock, which judges every exp and nbf and
@@ -390,26 +410,28 @@ func (s *Server) Clock() *Clock { return s.clock }
 
 // Script replaces token's script and restarts its call count; the step
 // times of After are counted from now. With no steps the script is removed.
-// Steps take the fixture meaning (see fixtures.Step); a zero AfterCalls
-// beside OnCall or After counts as unset, so Go literals need not say
-// AfterCalls: -1. An unknown token or a bad step fails.
-func (s *Server) Script(token string, steps ...mockserver.Step) {
+// Every step needs a trigger (mockserver.Always(), AfterCalls, OnCall or
+// After). An unknown token (mockserver.ErrNotFound) or a bad step is an
+// error.
+func (s *Server) Script(token string, steps ...mockserver.Step) error {
 	s.rep.Helper()
-	if err := s.be.setScript(token, steps); err != nil {
-		s.fatalf("testkit: Script(%q): %v", redact(token), redactIn(err, token))
+	if err := s.be.SetScript(token, steps); err != nil {
+		return s.fail("testkit: Script(%q): %w", redact(token), redactErr(err, token))
 	}
+	return nil
 }
 
 // FailNext makes the next n introspections, whatever their token, play f
 // instead of answering. It comes before the stub and scripts; a later call
 // replaces the pending faults, and n <= 0 cancels them. A fault the
-// fixtures would refuse (a Drop with a Status, say) fails. It is
+// fixtures would refuse (a Drop with a Status, say) is an error. It is
 // FailNextAt(mockserver.EndpointIntrospect, n, f).
-func (s *Server) FailNext(n int, f mockserver.Fault) {
+func (s *Server) FailNext(n int, f mockserver.Fault) error {
 	s.rep.Helper()
-	if err := s.be.failNext(mockserver.EndpointIntrospect, n, f); err != nil {
-		s.fatalf("testkit: FailNext: %v", err)
+	if err := s.be.FailNextAt(mockserver.EndpointIntrospect, n, f); err != nil {
+		return s.fail("testkit: FailNext: %w", err)
 	}
+	return nil
 }
 
 // FailNextAt makes the next n authenticated calls to endpoint
@@ -418,23 +440,25 @@ func (s *Server) FailNext(n int, f mockserver.Fault) {
 // pending faults, and n <= 0 cancels them. A faulted revocation revokes
 // nothing and a faulted token request issues nothing, unless f is a bare
 // Delay, which only slows the call. Malformed is for introspection only;
-// an unknown endpoint or a fault the fixtures would refuse fails.
-func (s *Server) FailNextAt(endpoint string, n int, f mockserver.Fault) {
+// an unknown endpoint or a fault the fixtures would refuse is an error.
+func (s *Server) FailNextAt(endpoint string, n int, f mockserver.Fault) error {
 	s.rep.Helper()
-	if err := s.be.failNext(endpoint, n, f); err != nil {
-		s.fatalf("testkit: FailNextAt(%q): %v", endpoint, err)
+	if err := s.be.FailNextAt(endpoint, n, f); err != nil {
+		return s.fail("testkit: FailNextAt(%q): %w", endpoint, err)
 	}
+	return nil
 }
 
 // Stub installs f to decide introspection answers before the token store
 // (f returning ok=false falls through to it); nil removes the stub. f runs
 // on the server's goroutines, concurrently. Only an in-process server can
-// run a Go function: on a remote one Stub fails.
-func (s *Server) Stub(f mockserver.Stub) {
+// run a Go function: on a remote one Stub is an error.
+func (s *Server) Stub(f mockserver.Stub) error {
 	s.rep.Helper()
-	if err := s.be.setStub(f); err != nil {
-		s.fatalf("testkit: Stub: %v", err)
+	if err := s.be.SetStub(f); err != nil {
+		return s.fail("testkit: Stub: %w", err)
 	}
+	return nil
 }
 
 // Calls returns the journal, oldest first: every request to the protocol
@@ -458,12 +482,13 @@ func (s *Server) Calls(filter ...CallFilter) []mockserver.Call {
 }
 
 // ClearCalls empties the journal.
-func (s *Server) ClearCalls() {
+func (s *Server) ClearCalls() error {
 	s.rep.Helper()
-	if err := s.be.clearCalls(); err != nil {
-		s.fatalf("testkit: ClearCalls: %v", err)
+	if err := s.be.ClearCalls(); err != nil {
+		return s.fail("testkit: ClearCalls: %w", err)
 	}
 	s.forgetOwnCalls()
+	return nil
 }
 
 // AssertIntrospected fails t (with Errorf, so the test goes on) unless the
@@ -505,6 +530,20 @@ func (s *Server) AssertNotIntrospectedAfter(t testing.TB, token string, after ti
 	}
 }
 
+// fail returns the error of a mutator's failure, fmt.Errorf(format,
+// args...), after reporting it to the Server's test, if it has one, with
+// Fatalf: such a test stops there.
+func (s *Server) fail(format string, args ...any) error {
+	s.rep.Helper()
+	err := fmt.Errorf(format, args...)
+	if _, ok := s.rep.(panicking); !ok {
+		s.rep.Fatalf("%v", err)
+	}
+	return err
+}
+
+// fatalf reports the failure of a read without an error result: to the
+// Server's test, or by panicking on a Server without one.
 func (s *Server) fatalf(format string, args ...any) {
 	s.rep.Helper()
 	s.rep.Fatalf(format, args...)
@@ -517,6 +556,24 @@ func redactIn(err error, token string) string {
 	}
 	return strings.ReplaceAll(err.Error(), token, redact(token))
 }
+
+// redactErr is err with token redacted from its message; errors.Is still
+// sees what err wraps.
+func redactErr(err error, token string) error {
+	if token == "" || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	return &described{msg: redactIn(err, token), err: err}
+}
+
+// described is err with another message.
+type described struct {
+	msg string
+	err error
+}
+
+func (e *described) Error() string { return e.msg }
+func (e *described) Unwrap() error { return e.err }
 
 // redact shows a token's first 4 characters and "…", or only "…" when it
 // is shorter than 8, as mockserver.Call.String does.

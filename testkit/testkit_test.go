@@ -1,6 +1,7 @@
 package testkit_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -66,7 +67,7 @@ func TestCloseCutsDelayedCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	s.FailNext(1, mockserver.Fault{Delay: 10 * time.Minute}) // the longest delay allowed
 	got := make(chan answer, 1)
 	go func() { got <- introspect(t, s, tok) }()
@@ -202,7 +203,7 @@ func TestWithIssuer(t *testing.T) {
 			if got := s.Issuer(); got != tt.want {
 				t.Errorf("Issuer() = %q; want %q", got, tt.want)
 			}
-			tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+			tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 			if got := introspect(t, s, tok).members(t)["iss"]; got != tt.want {
 				t.Errorf("default iss = %v; want %q", got, tt.want)
 			}
@@ -302,22 +303,42 @@ func TestStub(t *testing.T) {
 	introspect(t, s, "user-carol").wantInactive(t)
 }
 
-// A Server from New has no testing.TB: its helpers panic, naming the call.
-func TestNewHelpersPanic(t *testing.T) {
+// A Server from New has no testing.TB: its mutators return errors,
+// naming the call, matched with errors.Is; nothing panics.
+func TestNewHelpersReturnErrors(t *testing.T) {
 	t.Parallel()
 	s, err := testkit.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	defer func() {
-		msg := fmt.Sprint(recover())
-		if !strings.Contains(msg, "Revoke") || !strings.Contains(msg, "no such token") {
-			t.Errorf("panic %q; want Revoke and no such token", msg)
+	for name, err := range map[string]error{
+		"Revoke": s.Revoke("no-such-token"),
+		"Expire": s.Expire("no-such-token"),
+		"Remove": s.Remove("no-such-token"),
+		"Script": s.Script("no-such-token", mockserver.Step{When: mockserver.Always(), State: mockserver.StateRevoked}),
+	} {
+		if !errors.Is(err, mockserver.ErrNotFound) || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s of an unknown token = %v; want ErrNotFound, naming %s", name, err, name)
 		}
-	}()
-	s.Revoke("no-such-token")
-	t.Error("Revoke of an unknown token did not panic")
+	}
+	tok, err := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddToken(mockserver.Token{Token: tok}); !errors.Is(err, mockserver.ErrExists) {
+		t.Errorf("AddToken of a token twice = %v; want ErrExists", err)
+	}
+	for name, err := range map[string]error{
+		"FailNextAt":  s.FailNextAt(mockserver.EndpointJWKS, 1, mockserver.Fault{Status: 500}),
+		"FailNext":    s.FailNext(1, mockserver.Fault{Drop: true, Status: 500}),
+		"Script":      s.Script(tok, mockserver.Step{State: mockserver.StateRevoked}),
+		"Clock().Set": s.Clock().Set(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)),
+	} {
+		if err == nil {
+			t.Errorf("%s of bad input: no error", name)
+		}
+	}
 }
 
 // Many parallel tests, each with its own server and clock, under -race.
@@ -328,7 +349,7 @@ func TestManyParallelServers(t *testing.T) {
 			t.Parallel()
 			start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour)
 			s := testkit.Start(t, testkit.WithClock(start))
-			tok := s.AddToken(mockserver.Token{Token: fmt.Sprintf("shared-name-%d", i%3), ExpiresIn: time.Duration(i+1) * time.Minute})
+			tok, _ := s.AddToken(mockserver.Token{Token: fmt.Sprintf("shared-name-%d", i%3), ExpiresIn: time.Duration(i+1) * time.Minute})
 			if !introspect(t, s, tok).active(t) {
 				t.Fatal("inactive")
 			}
@@ -349,7 +370,7 @@ func TestConcurrentControl(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
-			tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+			tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 			for range 5 {
 				introspect(t, s, tok)
 				introspect(t, s, "fixture-active")
@@ -359,7 +380,7 @@ func TestConcurrentControl(t *testing.T) {
 			if i%2 == 0 {
 				s.Revoke(tok)
 			}
-			s.Script(tok, mockserver.Step{OnCall: 1, State: "revoked"})
+			s.Script(tok, mockserver.Step{When: mockserver.OnCall(1), State: "revoked"})
 		})
 	}
 	wg.Wait()

@@ -2,14 +2,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -483,5 +486,52 @@ func TestBinaryAdminHostsAndTotal(t *testing.T) {
 	}
 	if code, body := p.call(t, "POST", "/admin/tokens", `{"token":"fifth"}`); code != 201 {
 		t.Errorf("a token within the total: %d %s", code, body)
+	}
+}
+
+// TestOtherEnvComplete checks that every INTROSPECTMOCK_* variable the
+// rest of the repository reads (tests, tools, CI, the image) is a flag's
+// or in otherEnv, so that the server never warns about the project's own.
+func TestOtherEnvComplete(t *testing.T) {
+	t.Parallel()
+	name := regexp.MustCompile(`INTROSPECTMOCK_[A-Z0-9_]*[A-Z0-9]`)
+	seen := map[string]string{}
+	err := filepath.WalkDir("../..", func(path string, d iofs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && (d.Name() == ".git" || d.Name() == "docs" || path == filepath.Join("..", "..", "cmd", "introspectmock")):
+			return filepath.SkipDir
+		case d.IsDir() || strings.HasSuffix(path, ".md"):
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil || bytes.IndexByte(b, 0) >= 0 { // unreadable or binary
+			return nil
+		}
+		for _, n := range name.FindAllString(string(b), -1) {
+			seen[n] = path
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) < 5 {
+		t.Fatalf("found only %v", seen)
+	}
+	// Set but empty, a variable sets no flag; only its name is checked.
+	var env environment
+	for n := range seen {
+		if n != envName("admin-token") { // empty, it is refused
+			env = append(env, n+"=")
+		}
+	}
+	cfg, err := parseServeConfig(nil, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range cfg.warnings {
+		t.Errorf("%s; add the variable to otherEnv", w)
 	}
 }

@@ -34,7 +34,11 @@ func (e environment) lookup(name string) (string, bool) {
 
 // otherEnv are INTROSPECTMOCK_* variables that are no flag: the project's
 // tests and tools read them, so the server does not warn about them.
-var otherEnv = []string{"INTROSPECTMOCK_BIN", "INTROSPECTMOCK_IMAGE", "INTROSPECTMOCK_REQUIRE_DOCKER", "INTROSPECTMOCK_REQUIRE_INTEROP"}
+// TestOtherEnvComplete keeps the list true.
+var otherEnv = []string{
+	"INTROSPECTMOCK_BIN", "INTROSPECTMOCK_CHROMIUM", "INTROSPECTMOCK_IMAGE",
+	"INTROSPECTMOCK_REQUIRE_CHROMIUM", "INTROSPECTMOCK_REQUIRE_DOCKER", "INTROSPECTMOCK_REQUIRE_INTEROP",
+}
 
 // configError is a misconfiguration found before serving: the program
 // exits 2 with its message.

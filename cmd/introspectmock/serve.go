@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/introspectmock/introspectmock/fixtures"
+	"github.com/introspectmock/introspectmock/internal/adminapi"
 	"github.com/introspectmock/introspectmock/mockserver"
 )
 
@@ -79,8 +80,8 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 	if cfg.issuer != "" {
 		opts = append(opts, mockserver.WithIssuer(cfg.issuer))
 	}
-	opts = append(opts, mockserver.WithAdmin(cfg.admin), mockserver.WithAdminToken(cfg.adminToken),
-		mockserver.WithAdminHosts(cfg.adminHosts...), mockserver.WithJWTIntrospection(cfg.jwt), mockserver.WithLoginPage(cfg.loginPage))
+	opts = append(opts, mockserver.WithAdminToken(cfg.adminToken), mockserver.WithAdminHosts(cfg.adminHosts...),
+		mockserver.WithJWTIntrospection(cfg.jwt), mockserver.WithLoginPage(cfg.loginPage))
 	if cfg.journalSize != nil {
 		opts = append(opts, mockserver.WithJournalSize(*cfg.journalSize))
 	}
@@ -108,8 +109,12 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	var handler http.Handler = mock // the protocol endpoints; admin paths answer 404
+	if cfg.admin {
+		handler = adminapi.Handler(mock)
+	}
 	srv := &http.Server{
-		Handler:   mock,
+		Handler:   handler,
 		TLSConfig: tlsCfg,
 		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ConnState: h.connState,

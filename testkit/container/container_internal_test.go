@@ -110,7 +110,7 @@ func TestSharedContainerRemovedWithLastUser(t *testing.T) {
 		if !exists(t, d, id) {
 			t.Fatal("container removed while a test still uses it")
 		}
-		tok := b.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+		tok, _ := b.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 		if !introspect(t, b, b.ClientID(), b.ClientSecret(), tok) {
 			t.Error("token inactive in the remaining namespace")
 		}
@@ -356,7 +356,7 @@ func TestBuildsImageFromSourceOnce(t *testing.T) {
 			fs[i].run(func(tb testing.TB) {
 				// Two admin tokens: two containers, both needing the image.
 				s := start(tb, r, useRepo, WithAdminToken(fmt.Sprint("admin-", i)))
-				tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+				tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 				if !introspect(t, s, s.ClientID(), s.ClientSecret(), tok) {
 					tb.Errorf("token inactive in a container of the built image")
 				}

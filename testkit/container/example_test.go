@@ -18,7 +18,7 @@ func ExampleStart() {
 	var t *testing.T // your test's t
 
 	as := container.Start(t, container.WithFixtures("testdata/tokens.yaml"))
-	tok := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
+	tok, _ := as.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour})
 
 	// The service under test introspects at as.IntrospectionURL() as
 	// as.ClientID() with as.ClientSecret(), like this:

@@ -78,7 +78,7 @@ func TestAdminToken(t *testing.T) {
 		})
 	}
 	// The Server sends the token itself.
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	s.Revoke(tok)
 }
 

@@ -69,7 +69,7 @@ func testActive(t *testing.T, start Start) {
 	s := start(t)
 	s.Clock().Freeze()
 	s.Clock().Set(t0)
-	tok := s.AddToken(mockserver.Token{
+	tok, _ := s.AddToken(mockserver.Token{
 		Scope: "orders:read orders:write", ClientID: "web-app", Username: "alice", Sub: "user-alice",
 		Aud: []string{"orders-api"}, ExpiresIn: time.Hour,
 		Claims: map[string]any{"tenant": "acme", "roles": []any{"admin"}},
@@ -98,7 +98,7 @@ func testActive(t *testing.T, start Start) {
 
 func testExpiredByClock(t *testing.T, start Start) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
 	if !introspect(t, s, tok).active(t) {
 		t.Fatal("fresh token inactive")
 	}
@@ -117,8 +117,8 @@ func testExpiredByClock(t *testing.T, start Start) {
 
 func testRevokedMidTest(t *testing.T, start Start) {
 	s := start(t)
-	byHelper := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
-	byEndpoint := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
+	byHelper, _ := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
+	byEndpoint, _ := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
 	for _, tok := range []string{byHelper, byEndpoint} {
 		if !introspect(t, s, tok).active(t) {
 			t.Fatal("fresh token inactive")
@@ -137,10 +137,10 @@ func testRevokedMidTest(t *testing.T, start Start) {
 
 func testScriptedFault(t *testing.T, start Start) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{Scope: "orders:read", ExpiresIn: time.Hour})
 	s.Script(tok,
-		mockserver.Step{OnCall: 1, Respond: &mockserver.Fault{Status: http.StatusServiceUnavailable, RetryAfter: 2 * time.Second}},
-		mockserver.Step{AfterCalls: 2, State: "revoked"},
+		mockserver.Step{When: mockserver.OnCall(1), Respond: &mockserver.Fault{Status: http.StatusServiceUnavailable, RetryAfter: 2 * time.Second}},
+		mockserver.Step{When: mockserver.AfterCalls(2), State: "revoked"},
 	)
 	a := introspect(t, s, tok)
 	a.wantError(t, http.StatusServiceUnavailable, "temporarily_unavailable")
@@ -155,7 +155,7 @@ func testScriptedFault(t *testing.T, start Start) {
 
 func testFailNext(t *testing.T, start Start) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	s.FailNext(2, mockserver.Fault{Status: http.StatusInternalServerError})
 	introspect(t, s, tok).wantError(t, http.StatusInternalServerError, "server_error")
 	introspect(t, s, "suite-any-token").wantError(t, http.StatusInternalServerError, "server_error")
@@ -169,7 +169,7 @@ func testFailNext(t *testing.T, start Start) {
 // not faulted, the journal names the fault, and the next revocation works.
 func testFailNextAtRevoke(t *testing.T, start Start) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	s.FailNextAt(mockserver.EndpointRevoke, 1, mockserver.Fault{Status: http.StatusServiceUnavailable, RetryAfter: 3 * time.Second})
 
 	if !introspect(t, s, tok).active(t) {
@@ -203,8 +203,8 @@ func testJournal(t *testing.T, start Start) {
 	s := start(t)
 	s.Clock().Freeze()
 	s.Clock().Set(t0)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
-	other := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	other, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	s.Revoke(other)
 	introspect(t, s, tok)
 	introspect(t, s, tok)
@@ -265,7 +265,7 @@ func testIsolation(t *testing.T, start Start) {
 			at := t0.Add(time.Duration(i) * 24 * time.Hour)
 			s.Clock().Freeze()
 			s.Clock().Set(at)
-			tok := s.AddToken(mockserver.Token{Token: shared, Sub: fmt.Sprint("user-", i), ExpiresIn: time.Hour})
+			tok, _ := s.AddToken(mockserver.Token{Token: shared, Sub: fmt.Sprint("user-", i), ExpiresIn: time.Hour})
 			if i%2 == 1 {
 				s.Revoke(tok)
 			}
@@ -394,8 +394,8 @@ func testCallFilters(t *testing.T, start Start) {
 	s := start(t)
 	s.Clock().Freeze()
 	s.Clock().Set(t0)
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
-	other := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	other, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	introspect(t, s, tok)
 	introspect(t, s, other)
 	s.Clock().Advance(time.Minute)
@@ -452,7 +452,7 @@ func testJournalOnlyTestCalls(t *testing.T, start Start) {
 		t.Errorf("after the test's own discovery GET the journal holds %v; want that one call", calls)
 	}
 	s.ClearCalls()
-	tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 	introspect(t, s, tok)
 	if calls := s.Calls(); len(calls) != 1 || calls[0].Endpoint != mockserver.EndpointIntrospect {
 		t.Errorf("after ClearCalls and one introspection the journal holds %v; want that introspection", calls)
@@ -463,7 +463,7 @@ func testJournalOnlyTestCalls(t *testing.T, start Start) {
 // the resource server does and decode the answer.
 func testCallerHelpers(t *testing.T, start Start) {
 	s := start(t)
-	tok := s.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour, Claims: map[string]any{"tenant": "acme"}})
+	tok, _ := s.AddToken(mockserver.Token{Scope: "orders:read", Sub: "alice", ExpiresIn: time.Hour, Claims: map[string]any{"tenant": "acme"}})
 	in := s.Introspect(tok)
 	if in.Status != http.StatusOK || !in.Active || in.Scope() != "orders:read" || in.Sub() != "alice" ||
 		in.Members["tenant"] != "acme" || in.Header.Get("Content-Type") != "application/json" {
@@ -506,7 +506,7 @@ func testSharedWith(t *testing.T, start Start) {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			t.Parallel()
 			s := s.With(t)
-			tok := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+			tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
 			if !s.Introspect(tok).Active {
 				t.Fatal("fresh token inactive")
 			}
