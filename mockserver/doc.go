@@ -147,6 +147,10 @@
 //	POST   /admin/tokens/{token}/expire    204 | 404
 //	PUT    /admin/tokens/{token}/script    {"script":[steps]} ([] removes it; no body is 400) → 204 | 400 | 404
 //	POST   /admin/clients                  one client object → 201 | 409
+//	GET    /admin/users                    {"users":[{"sub":"…","username":"…","claims":{…}}]}
+//	POST   /admin/users                    one user object → 201 {"sub":"…"} | 409
+//	PUT    /admin/next-login               {"user":"bob"} (sub or username) → 200 | 404 (SetNextLogin)
+//	DELETE /admin/next-login               204
 //	GET    /admin/clock                    {"now":"RFC 3339","frozen":false}
 //	POST   /admin/clock/freeze|resume      → 200 clock
 //	POST   /admin/clock/advance            {"by":"2h"} → 200 clock
@@ -156,7 +160,8 @@
 //	GET    /admin/journal                  {"size":10000,"kept":42}
 //	PUT    /admin/journal                  {"size":N} → 200 journal (keeps the latest N calls) | 400
 //	POST   /admin/faults                   {"count":2,"respond":{"status":503},"endpoint":"revoke"} → 204 (FailNextAt;
-//	                                       endpoint introspect by default, or token; count 0 cancels)
+//	                                       endpoint introspect by default, or revoke, token or authorize;
+//	                                       count 0 cancels)
 //	DELETE /admin/faults                   204 (every endpoint's faults cancelled)
 //	POST   /admin/reset                    204
 //	GET    /admin/namespaces               {"namespaces":[…]} (root only)

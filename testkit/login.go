@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/introspectmock/introspectmock/fixtures"
 )
 
 // AuthorizationURL returns the URL of the authorization endpoint
@@ -25,14 +27,37 @@ func (s *Server) LogoutURL() string { return s.base + "/logout" }
 // the client: code, state and iss, or error and error_description. A
 // user is picked as the server does without a browser (login_hint, the
 // next login, the default user). Any answer but a redirect (the error page
-// of an untrusted redirect URI, the login page) fails the test.
-func (s *Server) Authorize(authURL string) url.Values {
+// of an untrusted redirect URI, the login page) is an error, which fails
+// the test.
+func (s *Server) Authorize(authURL string) (url.Values, error) {
 	s.rep.Helper()
 	q, err := s.authorize(authURL)
 	if err != nil {
-		s.fatalf("testkit: Authorize: %v", err)
+		return nil, s.fail("testkit: Authorize: %w", err)
 	}
-	return q
+	return q, nil
+}
+
+// AddUser adds a user who may log in, as the fixtures' users: key does.
+// A sub or username already there, or a second default user, is an error
+// wrapping mockserver.ErrExists; it fails the test.
+func (s *Server) AddUser(u fixtures.User) error {
+	s.rep.Helper()
+	if err := s.be.AddUser(u); err != nil {
+		return s.fail("testkit: AddUser: %w", err)
+	}
+	return nil
+}
+
+// SetNextLogin makes the next authorization request that names nobody (no
+// login_hint) log in as who, a user's sub or username, once; "" cancels
+// it. An unknown user (mockserver.ErrNotFound) fails the test.
+func (s *Server) SetNextLogin(who string) error {
+	s.rep.Helper()
+	if err := s.be.SetNextLogin(who); err != nil {
+		return s.fail("testkit: SetNextLogin: %w", err)
+	}
+	return nil
 }
 
 func (s *Server) authorize(authURL string) (url.Values, error) {
