@@ -48,27 +48,19 @@ type issuedGrant struct {
 // refresh_token grant. A FailNextAt fault at the token endpoint plays
 // instead, as for client_credentials.
 func (s *Server) handleUserGrant(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call, f *form) {
-	ns.mu.Lock()
 	st := ns.state()
 	who, err := authenticate(ns, st, r, f, c.time, forToken)
-	var res issuedGrant
-	var fault *pendingFaults
-	if err == nil {
-		if fault = ns.takeFault(slotToken); fault == nil {
-			res, err = ns.redeemLocked(st, who.client, f, c.time)
-		}
-	}
-	ns.mu.Unlock()
-
 	c.clientID, c.authMethod = who.clientID, who.method
-	if err == nil && fault != nil {
-		c.fault = fault.desc
-		if !s.playFault(ns, w, r, c, &fault.f, false, activeBody{}) {
-			return
+	var res issuedGrant
+	if err == nil {
+		if fault := ns.takeFault(slotToken); fault != nil { // plays instead of answering
+			c.fault = fault.desc
+			if !s.playFault(ns, w, r, c, &fault.f, false, activeBody{}) {
+				return
+			}
+			// A bare delay: answer after it, as a slow server would.
 		}
-		ns.mu.Lock() // a bare delay: answer after it, as a slow server would
-		res, err = ns.redeemLocked(ns.state(), who.client, f, c.time)
-		ns.mu.Unlock()
+		res, err = ns.redeem(who.client, f, c.time)
 	}
 	if err != nil {
 		s.writeError(w, c, err)
@@ -98,6 +90,14 @@ func (s *Server) handleUserGrant(ns *Namespace, w http.ResponseWriter, r *http.R
 // errGrant is a 400 invalid_grant (RFC 6749 §5.2).
 func errGrant(desc string) *oauthError {
 	return &oauthError{status: http.StatusBadRequest, code: "invalid_grant", desc: desc}
+}
+
+// redeem checks a code or refresh token of the authenticated client cl and
+// issues the grant's new tokens, holding the write lock for that only.
+func (ns *Namespace) redeem(cl *client, f *form, now time.Time) (issuedGrant, *oauthError) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	return ns.redeemLocked(ns.state(), cl, f, now)
 }
 
 // redeemLocked checks a code or refresh token of client cl and issues the
@@ -225,6 +225,13 @@ func (ns *Namespace) issueGrantLocked(st *state, g *grantInfo, scope string, now
 		}
 	}
 	return res, nil
+}
+
+// endUserGrants is endUserGrantsLocked holding the write lock.
+func (ns *Namespace) endUserGrants(sub string) int {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	return ns.endUserGrantsLocked(sub)
 }
 
 // endUserGrantsLocked revokes every token of the flow issued for the user

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"time"
 )
 
 // handleIntrospect handles the "POST /introspect" route (RFC 7662).
@@ -21,39 +22,13 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 	}
 	c.token, c.hint = f.token, f.hint // SPEC IQ-4: the hint is journaled, never used
 
-	var (
-		body      activeBody
-		active    bool
-		fault     *Fault
-		faultDesc string
-	)
-	ns.mu.RLock()
 	st := ns.state()
 	who, err := authenticate(ns, st, r, &f, c.time, forIntrospect)
 	jt, err := s.jwtTargetFor(ns, st, r, &f, who, err) // non-nil: answer with a JWT (RFC 9701)
-	if err == nil && f.token != "" {
-		if e := ns.tokens[f.token]; e != nil {
-			n := e.calls.Add(1) // exactly once per authenticated introspection
-			state := e.stateAt(c.time)
-			if e.script != nil {
-				var override string
-				override, fault, faultDesc = e.script.eval(n, c.time)
-				if override != "" {
-					state = override
-				}
-			}
-			// SPEC TL-6: a token limited to some callers is inactive to
-			// the others, whatever its state or script says.
-			if active = state == StateActive && e.visibleTo(who.client); active {
-				body = e.body // immutable after render: no copy needed
-			}
-		}
-	}
-	ns.mu.RUnlock()
-
 	if s.refuseCall(w, c, who, err, f.token) {
 		return
 	}
+	active, body, fault, faultDesc := ns.introspectAs(who.client, f.token, c.time)
 
 	if p := ns.takeFault(slotIntrospect); p != nil {
 		fault, faultDesc = &p.f, p.desc
@@ -87,6 +62,34 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 		return
 	}
 	s.writeIntrospection(ns, w, r, c, active, body)
+}
+
+// introspectAs looks token up for the authenticated caller cl (nil for an
+// anonymous one) at now, counting the call: whether it is active and its
+// pre-rendered body, and the fault its script plays (nil for none) with
+// its description. It holds the read lock for the lookup only.
+func (ns *Namespace) introspectAs(cl *client, token string, now time.Time) (active bool, body activeBody, fault *Fault, desc string) {
+	ns.mu.RLock()
+	defer ns.mu.RUnlock()
+	e := ns.tokens[token]
+	if e == nil {
+		return false, activeBody{}, nil, ""
+	}
+	n := e.calls.Add(1) // exactly once per authenticated introspection
+	state := e.stateAt(now)
+	if e.script != nil {
+		var override string
+		override, fault, desc = e.script.eval(n, now)
+		if override != "" {
+			state = override
+		}
+	}
+	// SPEC TL-6: a token limited to some callers is inactive to the
+	// others, whatever its state or script says.
+	if active = state == StateActive && e.visibleTo(cl); active {
+		body = e.body // immutable after render: no copy needed
+	}
+	return active, body, fault, desc
 }
 
 // writeIntrospection writes the normal answer: the active body, or
@@ -137,46 +140,35 @@ func (s *Server) handleRevoke(ns *Namespace, w http.ResponseWriter, r *http.Requ
 	}
 	c.token, c.hint = f.token, f.hint
 
-	var fault *pendingFaults
-	var refused *oauthError
-	ns.mu.Lock()
-	st := ns.state()
-	who, err := authenticate(ns, st, r, &f, c.time, forRevoke)
-	if err == nil && f.token != "" {
-		if fault = ns.takeFault(slotRevoke); fault == nil {
-			refused = ns.revokeForLocked(who.client, f.token)
-		}
-	}
-	ns.mu.Unlock()
-
+	who, err := authenticate(ns, ns.state(), r, &f, c.time, forRevoke)
 	if s.refuseCall(w, c, who, err, f.token) {
 		return
 	}
-	if fault != nil {
+	if fault := ns.takeFault(slotRevoke); fault != nil {
 		c.fault = fault.desc
 		if !s.playFault(ns, w, r, c, &fault.f, false, activeBody{}) {
-			return
+			return // nothing revoked
 		}
-		ns.mu.Lock() // a bare delay: revoke after it, as a slow server would
-		refused = ns.revokeForLocked(who.client, f.token)
-		ns.mu.Unlock()
+		// A bare delay: revoke after it, as a slow server would.
 	}
-	if refused != nil {
+	if refused := ns.revokeAs(who.client, f.token); refused != nil {
 		s.writeError(w, c, refused)
 		return
 	}
 	s.writeJSON(w, c, http.StatusOK, nil, true)
 }
 
-// revokeForLocked revokes the token for the revocation endpoint's caller
-// cl (nil for an anonymous one), if the namespace holds it. A client that
-// opted in refuses, leaving the token as it was (SPEC RV-6): with
-// revocation_ownership, a token whose client_id is not the caller's is
-// 400 unauthorized_client (RFC 7009 §2.1); with revoke_access_tokens:
+// revokeAs revokes the token for the revocation endpoint's authenticated
+// caller cl (nil for an anonymous one), if the namespace holds it. A
+// client that opted in refuses, leaving the token as it was (SPEC RV-6):
+// with revocation_ownership, a token whose client_id is not the caller's
+// is 400 unauthorized_client (RFC 7009 §2.1); with revoke_access_tokens:
 // false, an access token is 400 unsupported_token_type (RFC 7009
 // §2.2.1), and revoking a refresh token leaves its grant's access tokens
-// active. ns.mu must be held for writing.
-func (ns *Namespace) revokeForLocked(cl *client, token string) *oauthError {
+// active. It holds the write lock for the change only.
+func (ns *Namespace) revokeAs(cl *client, token string) *oauthError {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
 	e := ns.tokens[token]
 	if e == nil {
 		return nil // SPEC RV-3

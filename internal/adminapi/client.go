@@ -264,9 +264,29 @@ func (c *Client) SetStub(mockserver.Stub) error {
 }
 
 // Calls returns the namespace's journal, oldest first.
-func (c *Client) Calls() ([]mockserver.Call, error) {
+func (c *Client) Calls() ([]mockserver.Call, error) { return c.CallsMatching("", "") }
+
+// CallsMatching returns the calls of the journal to endpoint about token,
+// oldest first, filtered by the server (GET /admin/calls?endpoint=&token=);
+// "" matches any.
+func (c *Client) CallsMatching(endpoint, token string) ([]mockserver.Call, error) {
+	q := url.Values{}
+	if endpoint != "" {
+		q.Set("endpoint", endpoint)
+	}
+	if token != "" {
+		q.Set("token", token)
+	}
+	path, show := "/admin/calls", "/admin/calls"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+		if token != "" {
+			q.Set("token", mockserver.Redact(token))
+		}
+		show += "?" + q.Encode()
+	}
 	var out Calls
-	if err := c.do(http.MethodGet, "/admin/calls", "/admin/calls", nil, &out); err != nil {
+	if err := c.do(http.MethodGet, path, show, nil, &out); err != nil {
 		return nil, err
 	}
 	calls := make([]mockserver.Call, len(out.Calls))
