@@ -244,12 +244,12 @@ func TestBenchTable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds both programs and runs every measurement; skipped with -short")
 	}
-	wrkRow := "| server CPU per introspection (wrk -t1 -c4, 1 × 1s) |"
+	wrkRow := "| server CPU per introspection (wrk -t1 -c4, median of 1 × 1s) |"
 	if _, err := exec.LookPath("wrk"); err != nil {
 		wrkRow = "| wrk: skipped, wrk is not installed"
 	}
 	var out, log bytes.Buffer
-	err := run([]string{"-duration", "200ms", "-warmup", "50ms", "-rounds", "1", "-wrk-rounds", "1", "-conns", "4", "-tokens", "50",
+	err := run([]string{"-duration", "200ms", "-warmup", "50ms", "-rounds", "1", "-wrk-rounds", "1", "-wrk-duration", "1s", "-conns", "4", "-tokens", "50",
 		"-big", "500", "-scale-small", "100", "-scale-large", "2000", "-startups", "2", "-benchtime", "20ms"}, &out, &log)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())

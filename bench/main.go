@@ -48,6 +48,7 @@ type config struct {
 	conns         int
 	rounds        int
 	wrkRounds     int
+	wrkDuration   time.Duration
 	tokens        int
 	bigTokens     int
 	patternTokens int
@@ -78,7 +79,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.warmup, "warmup", 500*time.Millisecond, "unmeasured `time` before each load run")
 	fs.IntVar(&cfg.conns, "conns", 32, "concurrent keep-alive `connections`")
 	fs.IntVar(&cfg.rounds, "rounds", 2, "A/B `rounds` of every comparison")
-	fs.IntVar(&cfg.wrkRounds, "wrk-rounds", 4, "alternating `rounds` of the wrk comparison")
+	fs.IntVar(&cfg.wrkRounds, "wrk-rounds", 8, "alternating `rounds` of the wrk comparison")
+	fs.DurationVar(&cfg.wrkDuration, "wrk-duration", 2*time.Second, "`time` of each wrk run (whole seconds)")
 	fs.IntVar(&cfg.tokens, "tokens", 1000, "tokens in the store during the load runs")
 	fs.IntVar(&cfg.bigTokens, "big", 100_000, "tokens in the fixture file whose load time is measured")
 	fs.IntVar(&cfg.patternTokens, "pattern-tokens", 1_000_000, "distinct tokens of a token pattern to introspect")

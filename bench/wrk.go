@@ -45,12 +45,6 @@ func (r wrkRun) cpuPerRequest() time.Duration {
 	return r.cpu / time.Duration(r.requests)
 }
 
-// add sums two runs.
-func (r wrkRun) add(o wrkRun) wrkRun {
-	return wrkRun{requests: r.requests + o.requests, elapsed: r.elapsed + o.elapsed, non2xx: r.non2xx + o.non2xx,
-		sockErrs: r.sockErrs + o.sockErrs, cpu: r.cpu + o.cpu, wrkCPU: r.wrkCPU + o.wrkCPU}
-}
-
 // wrkSeconds is d in whole seconds, at least one: wrk takes no finer unit.
 func wrkSeconds(d time.Duration) string {
 	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))) + "s"
@@ -146,9 +140,9 @@ func parseStatCPU(stat string) (time.Duration, error) {
 }
 
 // wrkCompare runs wrk against introspectmock and the baseline, each its
-// own process, rounds times alternately (A/B, then B/A), and adds the
-// requests/s and CPU-per-request rows with their ratios and the spread of
-// the per-round ratios.
+// own process, in rounds of one run each, alternately (A/B, then B/A),
+// and adds the requests/s and CPU-per-request rows with their ratios and
+// the spread of the per-round ratios.
 func (b *bencher) wrkCompare() error {
 	wrk, err := exec.LookPath("wrk")
 	if err != nil {
@@ -181,7 +175,7 @@ func (b *bencher) wrkCompare() error {
 	order := []*server{servers[0], servers[1]}
 	for round := range b.cfg.wrkRounds {
 		for _, s := range order {
-			r, err := runWrk(wrk, script, s.p.cmd.Process.Pid, s.p.addr, b.cfg.conns, b.cfg.duration)
+			r, err := runWrk(wrk, script, s.p.cmd.Process.Pid, s.p.addr, b.cfg.conns, b.cfg.wrkDuration)
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
@@ -195,29 +189,39 @@ func (b *bencher) wrkCompare() error {
 		slices.Reverse(order)
 	}
 
-	total := func(runs []wrkRun) wrkRun {
-		var t wrkRun
-		for _, r := range runs {
-			t = t.add(r)
-		}
-		return t
-	}
-	m, c := total(servers[0].runs), total(servers[1].runs)
-	var rpsRatios, cpuRatios []float64
+	// Each round's two runs are next to each other in time, so their
+	// ratio is the least disturbed by whatever else the machine does; the
+	// table gives the medians and the spread of the per-round ratios.
+	var mRPS, cRPS, mCPU, cCPU, rpsRatios, cpuRatios []float64
+	sockErrs := 0
 	for i := range servers[0].runs {
 		mr, br := servers[0].runs[i], servers[1].runs[i]
+		mRPS, cRPS = append(mRPS, mr.rps()), append(cRPS, br.rps())
+		mCPU, cCPU = append(mCPU, float64(mr.cpuPerRequest())), append(cCPU, float64(br.cpuPerRequest()))
 		rpsRatios = append(rpsRatios, mr.rps()/br.rps())
 		cpuRatios = append(cpuRatios, float64(mr.cpuPerRequest())/float64(br.cpuPerRequest()))
+		sockErrs += mr.sockErrs + br.sockErrs
 	}
-	conns := fmt.Sprintf(" (wrk -t1 -c%d, %d × %s)", b.cfg.conns, b.cfg.wrkRounds, wrkSeconds(b.cfg.duration))
-	b.add(row{"introspection requests/s" + conns, fmt.Sprintf("%.0f", m.rps()), fmt.Sprintf("%.0f", c.rps()),
-		fmt.Sprintf("%.2f× (rounds %s)", m.rps()/c.rps(), spread(rpsRatios)), "≥ 1.05×"})
-	b.add(row{"server CPU per introspection" + conns, formatDuration(m.cpuPerRequest()), formatDuration(c.cpuPerRequest()),
-		fmt.Sprintf("%.2f× (rounds %s)", float64(m.cpuPerRequest())/float64(c.cpuPerRequest()), spread(cpuRatios)), "≤ 0.95×"})
-	if m.sockErrs+c.sockErrs > 0 {
-		fmt.Fprintf(b.log, "wrk socket errors: introspectmock %d, baseline %d\n", m.sockErrs, c.sockErrs)
+	what := fmt.Sprintf(" (wrk -t1 -c%d, median of %d × %s)", b.cfg.conns, b.cfg.wrkRounds, wrkSeconds(b.cfg.wrkDuration))
+	b.add(row{"introspection requests/s" + what, fmt.Sprintf("%.0f", medianFloat(mRPS)), fmt.Sprintf("%.0f", medianFloat(cRPS)),
+		fmt.Sprintf("%.2f× (rounds %s)", medianFloat(rpsRatios), spread(rpsRatios)), "≥ 1.05×"})
+	b.add(row{"server CPU per introspection" + what,
+		formatDuration(time.Duration(medianFloat(mCPU))), formatDuration(time.Duration(medianFloat(cCPU))),
+		fmt.Sprintf("%.2f× (rounds %s)", medianFloat(cpuRatios), spread(cpuRatios)), "≤ 0.95×"})
+	if sockErrs > 0 {
+		fmt.Fprintf(b.log, "wrk socket errors: %d\n", sockErrs)
 	}
 	return nil
+}
+
+// medianFloat returns the median of xs (the mean of the middle two of an
+// even count).
+func medianFloat(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // spread prints the least and the greatest of ratios: "1.02–1.10×".

@@ -48,9 +48,11 @@ type caller struct {
 	client   *client // nil for anonymous callers
 }
 
-// authenticate identifies the caller of r (SPEC CA-1…CA-11). It reads
-// ns.tokens for bearer tokens issued here, so ns.mu must be held. On
-// failure it still returns what the caller claimed, for the journal.
+// authenticate identifies the caller of r (SPEC CA-1…CA-11). Call it
+// before taking ns.mu: it takes the read lock itself for the one lookup it
+// needs (a bearer token issued here), so that a slow check (a
+// private_key_jwt signature) holds no lock. On failure it still returns
+// what the caller claimed, for the journal.
 func authenticate(ns *Namespace, st *state, r *http.Request, f *form, now time.Time, kind endpointKind) (caller, *oauthError) {
 	var scheme, creds string
 	switch authz := r.Header["Authorization"]; len(authz) {
@@ -212,8 +214,7 @@ func authBearerToken(ns *Namespace, st *state, tok string, now time.Time, kind e
 		}
 	}
 	if found == nil {
-		if e := ns.tokens[tok]; e != nil && e.issuedTo != nil && e.grant == nil && e.activeAt(now) {
-			found = e.issuedTo
+		if found = ns.issuedTo(tok, now); found != nil {
 			c.clientID = found.id
 		}
 	}
@@ -223,6 +224,18 @@ func authBearerToken(ns *Namespace, st *state, tok string, now time.Time, kind e
 	}
 	c.client = found
 	return c, nil
+}
+
+// issuedTo returns the client a token issued at /token (client
+// credentials) belongs to, while the token is active at now; nil for any
+// other token. Such tokens authenticate bearer callers (SPEC CA-5).
+func (ns *Namespace) issuedTo(tok string, now time.Time) *client {
+	ns.mu.RLock()
+	defer ns.mu.RUnlock()
+	if e := ns.tokens[tok]; e != nil && e.issuedTo != nil && e.grant == nil && e.activeAt(now) {
+		return e.issuedTo
+	}
+	return nil
 }
 
 // allowed checks what an authenticated client may do (SPEC CA-8, TE-6

@@ -139,30 +139,6 @@
 // a DNS-rebinding page is 403 too. Clients that send no Origin (curl, Go,
 // testkit) are not affected, nor are the protocol endpoints.
 //
-//	GET    /admin/tokens                   {"tokens":[{…,"state":"active","calls":3}]}
-//	POST   /admin/tokens                   one token object (no token key: random) → 201 {"token":"…"}
-//	GET    /admin/tokens/{token}           token object | 404
-//	DELETE /admin/tokens/{token}           204 | 404
-//	POST   /admin/tokens/{token}/revoke    204 | 404
-//	POST   /admin/tokens/{token}/expire    204 | 404
-//	PUT    /admin/tokens/{token}/script    {"script":[steps]} ([] removes it; no body is 400) → 204 | 400 | 404
-//	POST   /admin/clients                  one client object → 201 | 409
-//	GET    /admin/clock                    {"now":"RFC 3339","frozen":false}
-//	POST   /admin/clock/freeze|resume      → 200 clock
-//	POST   /admin/clock/advance            {"by":"2h"} → 200 clock
-//	POST   /admin/clock/set                {"time":"2030-01-02T15:04:05Z"} → 200 clock
-//	GET    /admin/calls[?endpoint=&token=] {"calls":[Call…]}
-//	DELETE /admin/calls                    204
-//	GET    /admin/journal                  {"size":10000,"kept":42}
-//	PUT    /admin/journal                  {"size":N} → 200 journal (keeps the latest N calls) | 400
-//	POST   /admin/faults                   {"count":2,"respond":{"status":503},"endpoint":"revoke"} → 204 (FailNextAt;
-//	                                       endpoint introspect by default, or token; count 0 cancels)
-//	DELETE /admin/faults                   204 (every endpoint's faults cancelled)
-//	POST   /admin/reset                    204
-//	GET    /admin/namespaces               {"namespaces":[…]} (root only)
-//	PUT    /admin/namespaces/{name}        201 made | 200 existed (root only)
-//	GET    /admin/namespaces/{name}        200 | 404 (root only)
-//	DELETE /admin/namespaces/{name}        204 | 404 (root only)
-//
-// Tokens in paths are path-escaped (a "/" in a token is %2F).
+// Its routes, bodies and answers, each with a curl line, are in the
+// repository's docs/admin-api.md; in Go, testkit.Connect drives it.
 package mockserver

@@ -22,5 +22,12 @@ func HeldTokens(s *Server) (counted, stored int) {
 		ns.mu.RUnlock()
 	}
 	s.nsMu.RUnlock()
-	return int(s.held.Load()), stored
+	return int(s.sh.held.Load()), stored
+}
+
+// HoldWriteLock takes ns's write lock, as a long change would, until the
+// returned function is called.
+func HoldWriteLock(ns *Namespace) (release func()) {
+	ns.mu.Lock()
+	return ns.mu.Unlock
 }

@@ -48,27 +48,19 @@ type issuedGrant struct {
 // refresh_token grant. A FailNextAt fault at the token endpoint plays
 // instead, as for client_credentials.
 func (s *Server) handleUserGrant(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call, f *form) {
-	ns.mu.Lock()
 	st := ns.state()
 	who, err := authenticate(ns, st, r, f, c.time, forToken)
-	var res issuedGrant
-	var fault *pendingFaults
-	if err == nil {
-		if fault = ns.takeFault(slotToken); fault == nil {
-			res, err = ns.redeemLocked(st, who.client, f, c.time)
-		}
-	}
-	ns.mu.Unlock()
-
 	c.clientID, c.authMethod = who.clientID, who.method
-	if err == nil && fault != nil {
-		c.fault = fault.desc
-		if !s.playFault(ns, w, r, c, &fault.f, false, activeBody{}) {
-			return
+	var res issuedGrant
+	if err == nil {
+		if fault := ns.takeFault(slotToken); fault != nil { // plays instead of answering
+			c.fault = fault.desc
+			if !s.playFault(ns, w, r, c, &fault.f, false, activeBody{}) {
+				return
+			}
+			// A bare delay: answer after it, as a slow server would.
 		}
-		ns.mu.Lock() // a bare delay: answer after it, as a slow server would
-		res, err = ns.redeemLocked(ns.state(), who.client, f, c.time)
-		ns.mu.Unlock()
+		res, err = ns.redeem(who.client, f, c.time)
 	}
 	if err != nil {
 		s.writeError(w, c, err)
@@ -100,6 +92,14 @@ func errGrant(desc string) *oauthError {
 	return &oauthError{status: http.StatusBadRequest, code: "invalid_grant", desc: desc}
 }
 
+// redeem checks a code or refresh token of the authenticated client cl and
+// issues the grant's new tokens, holding the write lock for that only.
+func (ns *Namespace) redeem(cl *client, f *form, now time.Time) (issuedGrant, *oauthError) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	return ns.redeemLocked(ns.state(), cl, f, now)
+}
+
 // redeemLocked checks a code or refresh token of client cl and issues the
 // grant's new tokens. ns.mu must be held for writing.
 func (ns *Namespace) redeemLocked(st *state, cl *client, f *form, now time.Time) (issuedGrant, *oauthError) {
@@ -123,15 +123,15 @@ func (ns *Namespace) redeemLocked(st *state, cl *client, f *form, now time.Time)
 	case ac.used:
 		// RFC 6749 §4.1.2: a code used twice revokes what it gave.
 		ns.revokeGrantLocked(ac.grant.id)
-		return issuedGrant{}, errGrant("authorization code already used; the tokens issued for it are revoked (RFC 6749 §4.1.2)")
+		return issuedGrant{}, errGrant("authorization code already used; the tokens issued for it are revoked (RFC 6749 section 4.1.2)")
 	case ac.redirectURI != "" && f.redirectURI != ac.redirectURI:
-		return issuedGrant{}, errGrant("redirect_uri differs from the authorization request's (RFC 6749 §4.1.3)")
+		return issuedGrant{}, errGrant("redirect_uri differs from the authorization request's (RFC 6749 section 4.1.3)")
 	case ac.challenge == "" && f.codeVerifier != "":
-		return issuedGrant{}, errGrant("code_verifier sent, but the authorization request had no code_challenge (RFC 9700 §2.1.1)")
+		return issuedGrant{}, errGrant("code_verifier sent, but the authorization request had no code_challenge (RFC 9700 section 2.1.1)")
 	case ac.challenge != "" && f.codeVerifier == "":
-		return issuedGrant{}, errGrant("code_verifier is required: the authorization request had a code_challenge (RFC 7636 §4.5)")
+		return issuedGrant{}, errGrant("code_verifier is required: the authorization request had a code_challenge (RFC 7636 section 4.5)")
 	case ac.challenge != "" && (!validVerifier(f.codeVerifier) || !ac.verifierMatches(f.codeVerifier)):
-		return issuedGrant{}, errGrant("code_verifier does not match the code_challenge (RFC 7636 §4.6)")
+		return issuedGrant{}, errGrant("code_verifier does not match the code_challenge (RFC 7636 section 4.6)")
 	}
 	res, err := ns.issueGrantLocked(st, ac.grant, ac.grant.scope, now)
 	if err == nil {
@@ -155,7 +155,7 @@ func (ns *Namespace) refreshLocked(st *state, cl *client, f *form, now time.Time
 		return issuedGrant{}, errGrant("the refresh token was issued to another client")
 	case e.rotated:
 		ns.revokeGrantLocked(e.grant.id)
-		return issuedGrant{}, errGrant("refresh token already used: every token of its grant is revoked (RFC 9700 §4.14.2)")
+		return issuedGrant{}, errGrant("refresh token already used: every token of its grant is revoked (RFC 9700 section 4.14.2)")
 	case !e.activeAt(now):
 		return issuedGrant{}, errGrant("refresh token is " + strings.ReplaceAll(e.stateAt(now), "_", " "))
 	}
@@ -164,7 +164,7 @@ func (ns *Namespace) refreshLocked(st *state, cl *client, f *form, now time.Time
 		for _, sc := range strings.Fields(f.scope) {
 			if !hasScope(e.grant.scope, sc) {
 				return issuedGrant{}, &oauthError{status: http.StatusBadRequest, code: "invalid_scope",
-					desc: "scope " + sc + " was not granted (RFC 6749 §6)"}
+					desc: "scope " + sc + " was not granted (RFC 6749 section 6)"}
 			}
 		}
 		scope = strings.Join(strings.Fields(f.scope), " ")
@@ -225,6 +225,13 @@ func (ns *Namespace) issueGrantLocked(st *state, g *grantInfo, scope string, now
 		}
 	}
 	return res, nil
+}
+
+// endUserGrants is endUserGrantsLocked holding the write lock.
+func (ns *Namespace) endUserGrants(sub string) int {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	return ns.endUserGrantsLocked(sub)
 }
 
 // endUserGrantsLocked revokes every token of the flow issued for the user

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"time"
 )
 
 // handleIntrospect handles the "POST /introspect" route (RFC 7662).
@@ -21,47 +22,13 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 	}
 	c.token, c.hint = f.token, f.hint // SPEC IQ-4: the hint is journaled, never used
 
-	var (
-		body      activeBody
-		active    bool
-		fault     *Fault
-		faultDesc string
-	)
-	unknown := false // a token the store does not hold: patterns may answer
-	ns.mu.RLock()
 	st := ns.state()
 	who, err := authenticate(ns, st, r, &f, c.time, forIntrospect)
 	jt, err := s.jwtTargetFor(ns, st, r, &f, who, err) // non-nil: answer with a JWT (RFC 9701)
-	if err == nil && f.token != "" {
-		e := ns.tokens[f.token]
-		unknown = e == nil
-		if e != nil {
-			n := e.calls.Add(1) // exactly once per authenticated introspection
-			state := e.stateAt(c.time)
-			if e.script != nil {
-				var override string
-				override, fault, faultDesc = e.script.eval(n, c.time)
-				if override != "" {
-					state = override
-				}
-			}
-			// SPEC TL-6: a token limited to some callers is inactive to
-			// the others, whatever its state or script says.
-			if active = state == StateActive && e.visibleTo(who.client); active {
-				body = e.body // immutable after render: no copy needed
-			}
-		}
-	}
-	ns.mu.RUnlock()
-	if unknown && len(st.patterns) > 0 {
-		if p, m := st.matchPattern(f.token); p != nil {
-			active, body, fault, faultDesc = p.introspect(f.token, m, who.client, c.time)
-		}
-	}
-
 	if s.refuseCall(w, c, who, err, f.token) {
 		return
 	}
+	active, body, fault, faultDesc := ns.introspectAs(who.client, f.token, c.time)
 
 	if p := ns.takeFault(slotIntrospect); p != nil {
 		fault, faultDesc = &p.f, p.desc
@@ -95,6 +62,41 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 		return
 	}
 	s.writeIntrospection(ns, w, r, c, active, body)
+}
+
+// introspectAs looks token up for the authenticated caller cl (nil for an
+// anonymous one) at now, counting the call: whether it is active and its
+// pre-rendered body, and the fault its script plays (nil for none) with
+// its description. It holds the read lock for the lookup only. A token
+// the store does not hold is answered by the first token pattern that
+// matches it, if any, after the lock is released.
+func (ns *Namespace) introspectAs(cl *client, token string, now time.Time) (active bool, body activeBody, fault *Fault, desc string) {
+	ns.mu.RLock()
+	e := ns.tokens[token]
+	if e == nil {
+		st := ns.state()
+		ns.mu.RUnlock()
+		if p, m := st.matchPattern(token); p != nil {
+			return p.introspect(token, m, cl, now)
+		}
+		return false, activeBody{}, nil, ""
+	}
+	defer ns.mu.RUnlock()
+	n := e.calls.Add(1) // exactly once per authenticated introspection
+	state := e.stateAt(now)
+	if e.script != nil {
+		var override string
+		override, fault, desc = e.script.eval(n, now)
+		if override != "" {
+			state = override
+		}
+	}
+	// SPEC TL-6: a token limited to some callers is inactive to the
+	// others, whatever its state or script says.
+	if active = state == StateActive && e.visibleTo(cl); active {
+		body = e.body // immutable after render: no copy needed
+	}
+	return active, body, fault, desc
 }
 
 // writeIntrospection writes the normal answer: the active body, or
@@ -134,7 +136,7 @@ func answerBytes(ns *Namespace, r *http.Request, active bool, body activeBody) [
 // are revoked, a refresh token with the access tokens of its grant (SPEC
 // RV-5); unknown ones are fine too: 200 with an empty body (SPEC RV-3).
 // The hint is recorded and otherwise ignored (SPEC RV-4). A client may opt
-// in to refusals (SPEC RV-6, revokeForLocked). A FailNextAt fault plays
+// in to refusals (SPEC RV-6, revokeAs). A FailNextAt fault plays
 // instead, and then nothing is revoked (SPEC RV-7) unless it is a bare
 // delay.
 func (s *Server) handleRevoke(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
@@ -145,46 +147,39 @@ func (s *Server) handleRevoke(ns *Namespace, w http.ResponseWriter, r *http.Requ
 	}
 	c.token, c.hint = f.token, f.hint
 
-	var fault *pendingFaults
-	var refused *oauthError
-	ns.mu.Lock()
-	st := ns.state()
-	who, err := authenticate(ns, st, r, &f, c.time, forRevoke)
-	if err == nil && f.token != "" {
-		if fault = ns.takeFault(slotRevoke); fault == nil {
-			refused = ns.revokeForLocked(who.client, f.token)
-		}
-	}
-	ns.mu.Unlock()
-
+	who, err := authenticate(ns, ns.state(), r, &f, c.time, forRevoke)
 	if s.refuseCall(w, c, who, err, f.token) {
 		return
 	}
-	if fault != nil {
+	if fault := ns.takeFault(slotRevoke); fault != nil {
 		c.fault = fault.desc
 		if !s.playFault(ns, w, r, c, &fault.f, false, activeBody{}) {
-			return
+			return // nothing revoked
 		}
-		ns.mu.Lock() // a bare delay: revoke after it, as a slow server would
-		refused = ns.revokeForLocked(who.client, f.token)
-		ns.mu.Unlock()
+		// A bare delay: revoke after it, as a slow server would.
 	}
-	if refused != nil {
+	if refused := ns.revokeAs(who.client, f.token); refused != nil {
+		if refused.status == http.StatusServiceUnavailable { // a pattern's token past the store's limits
+			s.cfg.logger.WarnContext(r.Context(), "revoke", "namespace", ns.name, "err", refused.desc)
+		}
 		s.writeError(w, c, refused)
 		return
 	}
 	s.writeJSON(w, c, http.StatusOK, nil, true)
 }
 
-// revokeForLocked revokes the token for the revocation endpoint's caller
-// cl (nil for an anonymous one), if the namespace holds it. A client that
-// opted in refuses, leaving the token as it was (SPEC RV-6): with
-// revocation_ownership, a token whose client_id is not the caller's is
-// 400 unauthorized_client (RFC 7009 §2.1); with revoke_access_tokens:
+// revokeAs revokes the token for the revocation endpoint's authenticated
+// caller cl (nil for an anonymous one), if the namespace holds it or a
+// token pattern matches it (then the token is stored, revoked, within the
+// store's limits: past them it is 503). A client that opted in refuses, leaving the token as it was (SPEC RV-6):
+// with revocation_ownership, a token whose client_id is not the caller's
+// is 400 unauthorized_client (RFC 7009 §2.1); with revoke_access_tokens:
 // false, an access token is 400 unsupported_token_type (RFC 7009
 // §2.2.1), and revoking a refresh token leaves its grant's access tokens
-// active. ns.mu must be held for writing.
-func (ns *Namespace) revokeForLocked(cl *client, token string) *oauthError {
+// active. It holds the write lock for the change only.
+func (ns *Namespace) revokeAs(cl *client, token string) *oauthError {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
 	e := ns.tokens[token]
 	stored := e != nil
 	if !stored {
@@ -206,7 +201,6 @@ func (ns *Namespace) revokeForLocked(cl *client, token string) *oauthError {
 	}
 	if !stored {
 		if err := ns.rememberLocked(token, e); err != nil {
-			ns.srv.cfg.logger.Warn("revoke", "namespace", ns.name, "err", err)
 			return refusePatternRevocation(err)
 		}
 	}

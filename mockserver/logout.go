@@ -58,9 +58,7 @@ func (s *Server) handleLogout(ns *Namespace, w http.ResponseWriter, r *http.Requ
 		}
 	}
 	if sub != "" {
-		ns.mu.Lock()
-		ns.endUserGrantsLocked(sub)
-		ns.mu.Unlock()
+		ns.endUserGrants(sub)
 	}
 	if target != "" {
 		s.redirect(w, c, target, "state", v.Get("state"))

@@ -23,9 +23,9 @@ const defaultTokenLifetime = time.Hour
 // an issuer that ends in that prefix. Its methods are safe for concurrent
 // use, also while it serves requests.
 type Namespace struct {
-	srv    *Server
-	name   string // "" for the default namespace
-	prefix string // URL path prefix routed to it; "" for the default namespace
+	sh     *shared // what the server's namespaces share
+	name   string  // "" for the default namespace
+	prefix string  // URL path prefix routed to it; "" for the default namespace
 	clock  *VirtualClock
 
 	// st is the configuration of the last load. Writers store it with mu
@@ -198,10 +198,21 @@ type derivedIssuer struct {
 	member []byte // `,"iss":"<issuer>"`
 }
 
+// shared is what the namespaces of one Server share: its limits and
+// configured issuer (immutable), the fixtures they are made and reset
+// from, and the count of their tokens against WithMaxTotalTokens.
+type shared struct {
+	issuer    string // WithIssuer's; "" for none
+	maxTokens int    // per namespace
+	maxTotal  int    // all namespaces together
+	held      atomic.Int64
+	seed      atomic.Pointer[fixtures.Set]
+}
+
 // newNamespace returns an empty namespace of s; load fills it.
 func newNamespace(s *Server, name string) *Namespace {
 	ns := &Namespace{
-		srv:   s,
+		sh:    s.sh,
 		name:  name,
 		clock: NewVirtualClock(s.cfg.clock),
 		// The default namespace counts from the start; a named one from
@@ -233,7 +244,7 @@ func (ns *Namespace) load(set *fixtures.Set) error {
 	ns.mu.Lock()
 	if !ns.holdLocked(len(tokens) - len(ns.tokens)) {
 		ns.mu.Unlock()
-		return ns.srv.totalLimitError()
+		return ns.sh.totalLimitError()
 	}
 	ns.tokens = tokens
 	ns.issued = nil
@@ -265,6 +276,36 @@ func checkFaultOrder(o fixtures.FaultOrder) error {
 	return nil
 }
 
+// startCounting counts the namespace's tokens in the server's total from
+// now on (the server holds it); false, counting nothing, when they would
+// pass WithMaxTotalTokens.
+func (ns *Namespace) startCounting() bool {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	ns.counted = true
+	if !ns.holdLocked(len(ns.tokens)) {
+		ns.counted = false
+		return false
+	}
+	return true
+}
+
+// stopCounting takes the namespace's tokens out of the server's total (it
+// is deleted).
+func (ns *Namespace) stopCounting() {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	ns.holdLocked(-len(ns.tokens))
+	ns.counted = false
+}
+
+// tokenCount returns the number of tokens in the store.
+func (ns *Namespace) tokenCount() int {
+	ns.mu.RLock()
+	defer ns.mu.RUnlock()
+	return len(ns.tokens)
+}
+
 // holdLocked counts n more tokens of ns (fewer when negative) in the
 // server's total, and reports false, counting nothing, when n more would
 // pass WithMaxTotalTokens. ns.mu must be held for writing.
@@ -272,9 +313,9 @@ func (ns *Namespace) holdLocked(n int) bool {
 	switch {
 	case !ns.counted || n == 0:
 	case n < 0:
-		ns.srv.held.Add(int64(n))
-	case ns.srv.held.Add(int64(n)) > int64(ns.srv.cfg.maxTotal):
-		ns.srv.held.Add(-int64(n))
+		ns.sh.held.Add(int64(n))
+	case ns.sh.held.Add(int64(n)) > int64(ns.sh.maxTotal):
+		ns.sh.held.Add(-int64(n))
 		return false
 	}
 	return true
@@ -282,13 +323,13 @@ func (ns *Namespace) holdLocked(n int) bool {
 
 // build checks set and turns it into a state and a token store.
 func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string]*entry, error) {
-	if len(set.Tokens) > ns.srv.cfg.maxTokens {
+	if len(set.Tokens) > ns.sh.maxTokens {
 		return nil, nil, fmt.Errorf("the fixtures hold %d tokens, more than the limit of %d per namespace (WithMaxTokens, --max-tokens): %w",
-			len(set.Tokens), ns.srv.cfg.maxTokens, ErrLimit)
+			len(set.Tokens), ns.sh.maxTokens, ErrLimit)
 	}
 	st := &state{allowAnonymous: set.AllowAnonymous, clients: make(map[string]*client),
 		users: make(map[string]*user), usernames: make(map[string]*user)}
-	issuer := ns.srv.cfg.issuer
+	issuer := ns.sh.issuer
 	if issuer == "" {
 		issuer = set.Issuer
 	}

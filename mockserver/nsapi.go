@@ -44,7 +44,7 @@ func (ns *Namespace) AddToken(t Token) (string, error) {
 	switch {
 	case ns.tokens[ft.Token] != nil:
 		return "", fmt.Errorf("AddToken %s: token %w", Redact(ft.Token), ErrExists)
-	case len(ns.tokens) >= ns.srv.cfg.maxTokens:
+	case len(ns.tokens) >= ns.sh.maxTokens:
 		return "", ns.tokenLimitError()
 	}
 	// Rendered with mu held, so that every entry has the issuer of the
@@ -54,14 +54,14 @@ func (ns *Namespace) AddToken(t Token) (string, error) {
 		return "", fmt.Errorf("AddToken %s: %w", Redact(ft.Token), err)
 	}
 	if !ns.holdLocked(1) {
-		return "", ns.srv.totalLimitError()
+		return "", ns.sh.totalLimitError()
 	}
 	ns.tokens[ft.Token] = e
 	return ft.Token, nil
 }
 
 func (ns *Namespace) tokenLimitError() error {
-	return fmt.Errorf("the namespace holds %d tokens, the limit (WithMaxTokens, --max-tokens); delete some first: %w", ns.srv.cfg.maxTokens, ErrLimit)
+	return fmt.Errorf("the namespace holds %d tokens, the limit (WithMaxTokens, --max-tokens); delete some first: %w", ns.sh.maxTokens, ErrLimit)
 }
 
 // checkTokenString returns what is wrong with a token string from Go:
@@ -336,7 +336,7 @@ func (ns *Namespace) Reset() error {
 	ns.ClearFaults()
 	ns.stub.Store(nil)
 	ns.journal.clear()
-	if err := ns.load(ns.srv.seed.Load()); err != nil {
+	if err := ns.load(ns.sh.seed.Load()); err != nil {
 		return fmt.Errorf("Reset: %w", err)
 	}
 	return nil

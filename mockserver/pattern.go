@@ -286,11 +286,11 @@ func (ns *Namespace) patternEntryLocked(tok string) *entry {
 // lasts. Past the store's limits it stores nothing and says so. ns.mu
 // must be held for writing.
 func (ns *Namespace) rememberLocked(tok string, e *entry) error {
-	if len(ns.tokens) >= ns.srv.cfg.maxTokens {
+	if len(ns.tokens) >= ns.sh.maxTokens {
 		return fmt.Errorf("cannot remember pattern token %s: %w", Redact(tok), ns.tokenLimitError())
 	}
 	if !ns.holdLocked(1) {
-		return fmt.Errorf("cannot remember pattern token %s: %w", Redact(tok), ns.srv.totalLimitError())
+		return fmt.Errorf("cannot remember pattern token %s: %w", Redact(tok), ns.sh.totalLimitError())
 	}
 	ns.tokens[tok] = e
 	return nil

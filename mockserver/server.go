@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/introspectmock/introspectmock/fixtures"
 )
@@ -29,8 +28,9 @@ type Server struct {
 	hdr        headerValues // shared header values, never modified
 	lengths    lengthCache  // Content-Length values
 
-	// seed is the fixture set namespaces are made and reset from.
-	seed atomic.Pointer[fixtures.Set]
+	// sh is what the namespaces share: limits, the seed fixtures and the
+	// total token count.
+	sh *shared
 
 	nsMu   sync.RWMutex // guards spaces
 	spaces map[string]*Namespace
@@ -39,10 +39,6 @@ type Server struct {
 	adminTokenSum []byte
 	// guard protects the admin API from other sites' pages (adminguard.go).
 	guard func(http.Handler) http.Handler
-
-	// held counts the tokens of the namespaces the server holds, against
-	// WithMaxTotalTokens (Namespace.holdLocked).
-	held atomic.Int64
 
 	keyOnce sync.Once // guards key and keyErr
 	key     *signingKey
@@ -73,13 +69,14 @@ func New(opts ...Option) (*Server, error) {
 		cfg:    cfg,
 		hdr:    newHeaderValues(),
 		spaces: make(map[string]*Namespace),
+		sh:     &shared{issuer: cfg.issuer, maxTokens: cfg.maxTokens, maxTotal: cfg.maxTotal},
 	}
 	if cfg.adminToken != "" {
 		s.adminTokenSum = sum(cfg.adminToken)
 	}
 	s.guard = adminGuard(cfg.adminHosts, s.hasAdminToken, s.denyAdmin)
-	s.seed.Store(cfg.set)
-	s.cfg.set = nil // s.seed holds it, so that Reload does not leave it pinned here
+	s.sh.seed.Store(cfg.set)
+	s.cfg.set = nil // s.sh.seed holds it, so that Reload does not leave it pinned here
 	s.def = newNamespace(s, "")
 	if err := s.def.load(cfg.set); err != nil {
 		return nil, err
@@ -206,7 +203,7 @@ func (s *Server) namespace(name string) (ns *Namespace, created bool, err error)
 	}
 	// Built without the lock: seeding a large fixture set takes a while.
 	ns = newNamespace(s, name)
-	if err := ns.load(s.seed.Load()); err != nil {
+	if err := ns.load(s.sh.seed.Load()); err != nil {
 		return nil, false, err
 	}
 	s.nsMu.Lock()
@@ -217,14 +214,9 @@ func (s *Server) namespace(name string) (ns *Namespace, created bool, err error)
 	if len(s.spaces) >= s.cfg.maxNamespaces {
 		return nil, false, s.namespaceLimitError()
 	}
-	ns.mu.Lock()
-	ns.counted = true
-	if !ns.holdLocked(len(ns.tokens)) {
-		ns.counted = false
-		ns.mu.Unlock()
-		return nil, false, s.totalLimitError()
+	if !ns.startCounting() {
+		return nil, false, s.sh.totalLimitError()
 	}
-	ns.mu.Unlock()
 	s.spaces[name] = ns
 	return ns, true, nil
 }
@@ -233,8 +225,8 @@ func (s *Server) namespaceLimitError() error {
 	return fmt.Errorf("%d namespaces exist, the limit (WithMaxNamespaces, --max-namespaces); delete some first: %w", s.cfg.maxNamespaces, ErrLimit)
 }
 
-func (s *Server) totalLimitError() error {
-	return fmt.Errorf("the namespaces hold %d tokens together, the limit (WithMaxTotalTokens, --max-total-tokens); delete some first: %w", s.cfg.maxTotal, ErrLimit)
+func (sh *shared) totalLimitError() error {
+	return fmt.Errorf("the namespaces hold %d tokens together, the limit (WithMaxTotalTokens, --max-total-tokens); delete some first: %w", sh.maxTotal, ErrLimit)
 }
 
 // DeleteNamespace deletes the named namespace with its tokens, clock and
@@ -249,10 +241,7 @@ func (s *Server) DeleteNamespace(name string) error {
 		return fmt.Errorf("DeleteNamespace %q: no such namespace: %w", clipName(name), ErrNotFound)
 	}
 	delete(s.spaces, name)
-	ns.mu.Lock()
-	ns.holdLocked(-len(ns.tokens))
-	ns.counted = false
-	ns.mu.Unlock()
+	ns.stopCounting()
 	return nil
 }
 
@@ -295,11 +284,7 @@ func (s *Server) Namespaces() []string {
 
 // TokenCount returns the number of tokens in the (default namespace) store,
 // revoked, expired and issued ones included.
-func (s *Server) TokenCount() int {
-	s.def.mu.RLock()
-	defer s.def.mu.RUnlock()
-	return len(s.def.tokens)
-}
+func (s *Server) TokenCount() int { return s.def.tokenCount() }
 
 // Reload replaces the default namespace's tokens and clients with set's,
 // atomically: a request sees either the old fixtures or the new. Relative
@@ -315,7 +300,7 @@ func (s *Server) Reload(set *fixtures.Set) error {
 	if err := s.def.load(set); err != nil {
 		return err
 	}
-	s.seed.Store(set)
+	s.sh.seed.Store(set)
 	return nil
 }
 

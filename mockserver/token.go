@@ -28,29 +28,20 @@ func (s *Server) handleToken(ns *Namespace, w http.ResponseWriter, r *http.Reque
 		return
 	}
 
-	ns.mu.Lock()
-	st := ns.state()
-	who, err := authenticate(ns, st, r, &f, c.time, forToken)
+	who, err := authenticate(ns, ns.state(), r, &f, c.time, forToken)
+	c.clientID, c.authMethod = who.clientID, who.method
 	var tok string
 	var lifetime int64
 	var scope string
-	var fault *pendingFaults // a FailNextAt fault: plays instead of issuing
 	if err == nil {
-		if fault = ns.takeFault(slotToken); fault == nil {
-			tok, lifetime, scope, err = issue(ns, st, who.client, &f, c.time)
+		if fault := ns.takeFault(slotToken); fault != nil { // plays instead of issuing
+			c.fault = fault.desc
+			if !s.playFault(ns, w, r, c, &fault.f, false, activeBody{}) {
+				return // nothing issued
+			}
+			// A bare delay: issue after it, as a slow server would.
 		}
-	}
-	ns.mu.Unlock()
-
-	c.clientID, c.authMethod = who.clientID, who.method
-	if err == nil && fault != nil {
-		c.fault = fault.desc
-		if !s.playFault(ns, w, r, c, &fault.f, false, activeBody{}) {
-			return // nothing issued
-		}
-		ns.mu.Lock() // a bare delay: issue after it, as a slow server would
-		tok, lifetime, scope, err = issue(ns, ns.state(), who.client, &f, c.time)
-		ns.mu.Unlock()
+		tok, lifetime, scope, err = ns.issue(who.client, &f, c.time)
 	}
 	c.token = tok
 	if err != nil {
@@ -67,9 +58,18 @@ func (s *Server) handleToken(ns *Namespace, w http.ResponseWriter, r *http.Reque
 	s.writeJSON(w, c, http.StatusOK, b, true) // SPEC TE-3
 }
 
-// issue checks a token request of an authenticated client and stores a new
-// token for it (SPEC TE-2…TE-6). ns.mu must be held for writing.
-func issue(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok string, lifetime int64, scope string, _ *oauthError) {
+// issue checks a client_credentials request of the authenticated client
+// cl and stores a new token for it. It holds the write lock for the check
+// against the store and the change.
+func (ns *Namespace) issue(cl *client, f *form, now time.Time) (tok string, lifetime int64, scope string, _ *oauthError) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	return issueLocked(ns, ns.state(), cl, f, now)
+}
+
+// issueLocked checks a token request of an authenticated client and stores
+// a new token for it (SPEC TE-2…TE-6). ns.mu must be held for writing.
+func issueLocked(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok string, lifetime int64, scope string, _ *oauthError) {
 	switch {
 	case f.grantType == "":
 		return "", 0, "", errInvalidRequest("grant_type is required")
@@ -111,14 +111,14 @@ func issue(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok st
 // then does not store. ns.mu must be held for writing.
 func (ns *Namespace) roomLocked(now time.Time, n int) *oauthError {
 	ns.pruneIssuedLocked(now)
-	if len(ns.tokens)+n > ns.srv.cfg.maxTokens && !ns.sweepLocked(now, n) {
+	if len(ns.tokens)+n > ns.sh.maxTokens && !ns.sweepLocked(now, n) {
 		return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
-			desc: "the token store of this namespace is full: " + strconv.Itoa(ns.srv.cfg.maxTokens) + " tokens, the limit (WithMaxTokens, --max-tokens)", retryAfter: "1"}
+			desc: "the token store of this namespace is full: " + strconv.Itoa(ns.sh.maxTokens) + " tokens, the limit (WithMaxTokens, --max-tokens)", retryAfter: "1"}
 	}
 	if !ns.holdLocked(n) && (!ns.sweepLocked(now, n) || !ns.holdLocked(n)) {
 		ns.sweptAt = time.Now() // no sweep for a second: other namespaces hold the tokens
 		return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
-			desc: "the token stores of all namespaces are full: " + strconv.Itoa(ns.srv.cfg.maxTotal) + " tokens, the limit (WithMaxTotalTokens, --max-total-tokens)", retryAfter: "1"}
+			desc: "the token stores of all namespaces are full: " + strconv.Itoa(ns.sh.maxTotal) + " tokens, the limit (WithMaxTotalTokens, --max-total-tokens)", retryAfter: "1"}
 	}
 	return nil
 }
@@ -137,7 +137,7 @@ func (ns *Namespace) sweepLocked(now time.Time, n int) bool {
 			ns.holdLocked(-1)
 		}
 	}
-	if len(ns.tokens)+n > ns.srv.cfg.maxTokens {
+	if len(ns.tokens)+n > ns.sh.maxTokens {
 		ns.sweptAt = time.Now()
 		return false
 	}

@@ -3,6 +3,7 @@ package mockserver
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
 // challengeInsufficientScope is the challenge of a userinfo request whose
@@ -36,15 +37,10 @@ func (s *Server) handleUserinfo(ns *Namespace, w http.ResponseWriter, r *http.Re
 		return
 	}
 	c.token = tok
-	ns.mu.RLock()
-	e := ns.tokens[tok]
-	var g *grantInfo
-	var scope string
-	if e != nil && e.grant != nil && e.src.Kind != KindRefreshToken && e.activeAt(c.time) {
-		g, scope = e.grant, e.src.Scope
+	g, scope := ns.userGrant(tok, c.time)
+	if g != nil {
 		c.clientID = g.client.id
 	}
-	ns.mu.RUnlock()
 	switch {
 	case g == nil:
 		s.writeError(w, c, &oauthError{status: http.StatusUnauthorized, code: "invalid_token",
@@ -61,4 +57,15 @@ func (s *Server) handleUserinfo(ns *Namespace, w http.ResponseWriter, r *http.Re
 		return
 	}
 	s.writeJSON(w, c, http.StatusOK, b, true)
+}
+
+// userGrant returns the grant of a user's access token active at now, and
+// the token's scope; nil for any other token.
+func (ns *Namespace) userGrant(tok string, now time.Time) (*grantInfo, string) {
+	ns.mu.RLock()
+	defer ns.mu.RUnlock()
+	if e := ns.tokens[tok]; e != nil && e.grant != nil && e.src.Kind != KindRefreshToken && e.activeAt(now) {
+		return e.grant, e.src.Scope
+	}
+	return nil, ""
 }

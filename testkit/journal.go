@@ -23,10 +23,24 @@ func (f CallFilter) match(c mockserver.Call) bool {
 		(f.Since.IsZero() || !c.Time.Before(f.Since))
 }
 
+// callMatcher is a backend that filters the journal itself
+// (adminapi.Client, through GET /admin/calls?endpoint=&token=).
+type callMatcher interface {
+	CallsMatching(endpoint, token string) ([]mockserver.Call, error)
+}
+
 // journal returns the journal without testkit's own calls, filtered: the
 // calls that match any filter, or all with none.
 func (s *Server) journal(filters []CallFilter) ([]mockserver.Call, error) {
-	calls, err := s.be.Calls()
+	var calls []mockserver.Call
+	var err error
+	if m, ok := s.be.(callMatcher); ok && len(filters) == 1 {
+		// A remote server filters by endpoint and token itself: only the
+		// calls asked for cross the network.
+		calls, err = m.CallsMatching(filters[0].Endpoint, filters[0].Token)
+	} else {
+		calls, err = s.be.Calls()
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -206,6 +206,33 @@ func (c *Client) AddClient(cl fixtures.Client) error {
 	return c.do(http.MethodPost, "/admin/clients", "/admin/clients", w, nil)
 }
 
+// AddUser adds a user as Namespace.AddUser does.
+func (c *Client) AddUser(u fixtures.User) error {
+	return c.do(http.MethodPost, "/admin/users", "/admin/users", NewUser(u), nil)
+}
+
+// Users lists the users as Namespace.Users does.
+func (c *Client) Users() ([]fixtures.User, error) {
+	var out Users
+	if err := c.do(http.MethodGet, "/admin/users", "/admin/users", nil, &out); err != nil {
+		return nil, err
+	}
+	users := make([]fixtures.User, 0, len(out.Users))
+	for _, u := range out.Users {
+		users = append(users, u.Decode())
+	}
+	return users, nil
+}
+
+// SetNextLogin sets who the next authorization request that names nobody
+// logs in as, as Namespace.SetNextLogin does; "" cancels it.
+func (c *Client) SetNextLogin(who string) error {
+	if who == "" {
+		return c.do(http.MethodDelete, "/admin/next-login", "/admin/next-login", nil, nil)
+	}
+	return c.do(http.MethodPut, "/admin/next-login", "/admin/next-login", NextLogin{User: who}, nil)
+}
+
 // Reset resets the namespace as Namespace.Reset does.
 func (c *Client) Reset() error {
 	return c.do(http.MethodPost, "/admin/reset", "/admin/reset", nil, nil)
@@ -220,7 +247,7 @@ func (c *Client) FailNext(count int, f mockserver.Fault) error {
 // Namespace.FailNextAt does.
 func (c *Client) FailNextAt(endpoint string, count int, f mockserver.Fault) error {
 	if endpoint == "" { // the admin API would take it for its default
-		return errors.New("endpoint: unknown endpoint '' (want introspect, revoke or token)")
+		return errors.New("endpoint: unknown endpoint '' (want introspect, revoke, token or authorize)")
 	}
 	o := FaultOrder{Count: max(count, 0), Endpoint: endpoint}
 	if count > 0 {
@@ -237,9 +264,29 @@ func (c *Client) SetStub(mockserver.Stub) error {
 }
 
 // Calls returns the namespace's journal, oldest first.
-func (c *Client) Calls() ([]mockserver.Call, error) {
+func (c *Client) Calls() ([]mockserver.Call, error) { return c.CallsMatching("", "") }
+
+// CallsMatching returns the calls of the journal to endpoint about token,
+// oldest first, filtered by the server (GET /admin/calls?endpoint=&token=);
+// "" matches any.
+func (c *Client) CallsMatching(endpoint, token string) ([]mockserver.Call, error) {
+	q := url.Values{}
+	if endpoint != "" {
+		q.Set("endpoint", endpoint)
+	}
+	if token != "" {
+		q.Set("token", token)
+	}
+	path, show := "/admin/calls", "/admin/calls"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+		if token != "" {
+			q.Set("token", mockserver.Redact(token))
+		}
+		show += "?" + q.Encode()
+	}
 	var out Calls
-	if err := c.do(http.MethodGet, "/admin/calls", "/admin/calls", nil, &out); err != nil {
+	if err := c.do(http.MethodGet, path, show, nil, &out); err != nil {
 		return nil, err
 	}
 	calls := make([]mockserver.Call, len(out.Calls))

@@ -59,6 +59,7 @@ var cases = []struct {
 	{"journal holds only the test's calls", testJournalOnlyTestCalls},
 	{"Introspect and RevokeAsCaller", testCallerHelpers},
 	{"one server shared by parallel subtests through With", testSharedWith},
+	{"a script step needs a trigger", testStepNeedsTrigger},
 }
 
 // t0 is a whole second, so that times compare exactly after the
@@ -376,11 +377,16 @@ func (a answer) wantError(t testing.TB, status int, code string) {
 	}
 }
 
-// recorder is a testing.TB that records Errorf instead of failing, to
-// check the messages of failing assertions.
+// recorder is a testing.TB that records Errorf and Fatalf instead of
+// failing, to check the messages of failing assertions and helpers.
 type recorder struct {
 	testing.TB
 	errors []string
+	fatals []string
+}
+
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.fatals = append(r.fatals, fmt.Sprintf(format, args...))
 }
 
 func (r *recorder) Helper() {}
@@ -516,6 +522,30 @@ func testSharedWith(t *testing.T, start Start) {
 			}
 			s.AssertIntrospected(t, tok, 2)
 		})
+	}
+}
+
+// testStepNeedsTrigger: a step without a trigger is an error that says
+// so, and leaves the token as it was, instead of matching every call;
+// Always() is the explicit trigger for that.
+func testStepNeedsTrigger(t *testing.T, start Start) {
+	s := start(t)
+	tok, _ := s.AddToken(mockserver.Token{ExpiresIn: time.Hour})
+	err := s.With(nil).Script(tok, mockserver.Step{State: mockserver.StateRevoked})
+	if err == nil || !strings.Contains(err.Error(), "trigger") {
+		t.Fatalf("Script with a step without a trigger: %v; want an error naming the missing trigger", err)
+	}
+	if !s.Introspect(tok).Active {
+		t.Error("the refused script changed the token")
+	}
+	r := &recorder{TB: t}
+	s.With(r).Script(tok, mockserver.Step{Respond: &mockserver.Fault{Status: http.StatusServiceUnavailable}})
+	if len(r.fatals) != 1 || !strings.Contains(r.fatals[0], "trigger") {
+		t.Errorf("through a view bound to a test, the failure reported %q; want one naming the trigger", r.fatals)
+	}
+	s.Script(tok, mockserver.Step{When: mockserver.Always(), State: mockserver.StateRevoked})
+	if s.Introspect(tok).Active || s.Introspect(tok).Active {
+		t.Error("a step with the Always trigger did not apply to every call")
 	}
 }
 
