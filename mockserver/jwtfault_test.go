@@ -221,3 +221,34 @@ func TestJWTFaultWays(t *testing.T) {
 		t.Error("FailNext with jwt and status: no error")
 	}
 }
+
+// BenchmarkJWTFault measures an introspection answered with each broken
+// JWT kind, beside the good RS256 answer ("none"): a broken answer costs
+// about what a good one does.
+func BenchmarkJWTFault(b *testing.B) {
+	srv, err := mockserver.New(mockserver.WithFixtures(jwtSet()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, kind := range append([]string{"none"}, slices.Sorted(maps.Keys(jwtKinds))...) {
+		b.Run(kind, func(b *testing.B) {
+			srv.Default().ClearFaults()
+			if kind != "none" {
+				if err := srv.Default().FailNext(1<<30, mockserver.Fault{JWT: kind}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			newRequest := func() *http.Request {
+				r := httptestRequest("/introspect", "token=active-token")
+				r.Header.Set("Authorization", basic(rsID, rsSecret))
+				r.Header.Set("Accept", jwtType)
+				return r
+			}
+			srv.ServeHTTP(httptest.NewRecorder(), newRequest()) // the unknown_kid key is made once, not measured
+			b.ReportAllocs()
+			for b.Loop() {
+				srv.ServeHTTP(&discardWriter{h: http.Header{}}, newRequest())
+			}
+		})
+	}
+}
