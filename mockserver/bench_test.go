@@ -53,3 +53,37 @@ func BenchmarkIntrospect(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRouteIntrospect compares the fast path of POST /introspect
+// (routes.go: router.ServeHTTP calls serveIntrospect) with the same
+// request routed by the mux.Router, which declares the route too. The
+// fast path stays only while it pays.
+func BenchmarkRouteIntrospect(b *testing.B) {
+	srv, err := mockserver.New(mockserver.WithFixtures(testSet()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	auth := basic(rsID, rsSecret)
+	newRequest := func() *http.Request {
+		r, _ := http.NewRequest(http.MethodPost, "http://mock.test/introspect", strings.NewReader("token=active-token"))
+		r.Header.Set("Content-Type", formType)
+		r.Header.Set("Authorization", auth)
+		return r
+	}
+	for name, serve := range map[string]func(http.ResponseWriter, *http.Request){
+		"fast-path": srv.ServeHTTP,
+		"mux":       func(w http.ResponseWriter, r *http.Request) { mockserver.ServeViaRouter(srv, w, r) },
+	} {
+		b.Run(name, func(b *testing.B) {
+			w := httptest.NewRecorder()
+			serve(w, newRequest())
+			if w.Code != http.StatusOK || !strings.HasPrefix(w.Body.String(), `{"active":true`) {
+				b.Fatalf("introspection = %d %s; want the active answer", w.Code, w.Body)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				serve(&discardWriter{h: http.Header{}}, newRequest())
+			}
+		})
+	}
+}

@@ -97,9 +97,11 @@ type router struct {
 // off here rather than declared.
 //
 // POST /introspect at the root skips the router: that is the hot path, and
-// mux's regexp match and the two request copies it makes to carry its
-// variables cost about a fifth of the request's CPU time there
-// (BenchmarkRouteIntrospect). The route is declared below all the same.
+// mux's regexp match and the request copies it makes to carry its route
+// and variables cost 8 of the request's 21 allocations, 1 KB, and about a
+// third of its time there (BenchmarkRouteIntrospect: 13 allocs, 1.4 KB
+// against 21, 2.4 KB). The route is declared below all the same, and
+// serves /ns/{name}/introspect.
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := rt.s
 	if p := s.def.issuerPath(s.def.state()); p != "" {
