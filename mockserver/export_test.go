@@ -37,6 +37,5 @@ func HoldWriteLock(ns *Namespace) (release func()) {
 // ServeViaRouter serves r through the mux.Router alone, without the fast
 // path of router.ServeHTTP, for BenchmarkRouteIntrospect.
 func ServeViaRouter(s *Server, w http.ResponseWriter, r *http.Request) {
-	s.publicOnce.Do(func() { s.public = &router{s: s, mux: s.newRouter(nil)} })
-	s.public.mux.ServeHTTP(w, r)
+	s.public.routes().ServeHTTP(w, r)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gorilla/mux"
 )
@@ -74,21 +75,30 @@ type adminHandler func(AdminRequest) (int, any, error)
 // Package internal/adminapi calls it; ServeHTTP serves the same routes
 // without the admin API.
 func (s *Server) Handler(admin Admin) http.Handler {
-	return &router{s: s, mux: s.newRouter(admin)}
+	return &router{s: s, admin: admin}
 }
 
 // ServeHTTP answers one request, as Handler(nil) does: every route but
 // the admin API's.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.publicOnce.Do(func() { s.public = &router{s: s, mux: s.newRouter(nil)} })
 	s.public.ServeHTTP(w, r)
 }
 
 // router is the server's routes on one mux.Router, with the issuer path
 // taken off first.
 type router struct {
-	s   *Server
-	mux *mux.Router
+	s     *Server
+	admin Admin // nil: no admin API
+	// mux is built on first use (once): compiling the routes is most of
+	// the cost of starting a server, and a server may serve nothing.
+	once sync.Once
+	mux  *mux.Router
+}
+
+// routes returns the mux.Router, building it on first use.
+func (rt *router) routes() *mux.Router {
+	rt.once.Do(func() { rt.mux = rt.s.newRouter(rt.admin) })
+	return rt.mux
 }
 
 // ServeHTTP routes r. Requests under the issuer's path (for an issuer
@@ -121,7 +131,7 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveIntrospect(s.def, w, r)
 		return
 	}
-	rt.mux.ServeHTTP(w, r)
+	rt.routes().ServeHTTP(w, r)
 }
 
 // serveIntrospect serves POST /introspect for ns: serveCall around
