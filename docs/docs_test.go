@@ -254,6 +254,7 @@ var snippetImports = map[string]string{
 	"context":    "context",
 	"errors":     "errors",
 	"fmt":        "fmt",
+	"oauth2":     "golang.org/x/oauth2",
 }
 
 // prelude stands in for the user's own code that the examples call:

@@ -73,7 +73,7 @@ func (s *Server) handleAuthorize(ns *Namespace, w http.ResponseWriter, r *http.R
 	a := &authzRequest{v: v, issuer: ns.issuer(r, st), state: v.Get("state")}
 	for _, name := range []string{"client_id", "redirect_uri"} {
 		if len(v[name]) > 1 {
-			s.writePage(w, c, http.StatusBadRequest, "Bad authorization request", "parameter "+name+" is repeated (RFC 6749 §3.1)")
+			s.writePage(w, c, http.StatusBadRequest, "Bad authorization request", "parameter "+name+" is repeated (RFC 6749 section 3.1)")
 			return
 		}
 	}
@@ -178,7 +178,7 @@ func (cl *client) redirectFor(given string) (string, string) {
 			return given, ""
 		}
 	}
-	return "", "redirect_uri is not one the client registered (exact match, RFC 6749 §3.1.2)"
+	return "", "redirect_uri is not one the client registered (exact match, RFC 6749 section 3.1.2)"
 }
 
 // loopbackMatch reports whether given is the registered loopback redirect
@@ -207,7 +207,7 @@ func isLoopbackIP(h string) bool {
 func checkAuthzRequest(a *authzRequest) *oauthError {
 	for _, name := range authzParams {
 		if len(a.v[name]) > 1 {
-			return errInvalidRequest("parameter " + name + " is repeated (RFC 6749 §3.1)")
+			return errInvalidRequest("parameter " + name + " is repeated (RFC 6749 section 3.1)")
 		}
 	}
 	cl := a.client
@@ -225,14 +225,14 @@ func checkAuthzRequest(a *authzRequest) *oauthError {
 	case challenge == "" && method != "":
 		return errInvalidRequest("code_challenge_method without code_challenge")
 	case challenge == "" && cl.public():
-		return errInvalidRequest("a public client must send a PKCE code_challenge (RFC 9700 §2.1.1)")
+		return errInvalidRequest("a public client must send a PKCE code_challenge (RFC 9700 section 2.1.1)")
 	case challenge == "":
 	case method != "" && method != "S256" && method != "plain":
-		return errInvalidRequest("transform algorithm not supported: use code_challenge_method=S256 (RFC 7636 §4.4.1)")
+		return errInvalidRequest("transform algorithm not supported: use code_challenge_method=S256 (RFC 7636 section 4.4.1)")
 	case (method == "" || method == "plain") && !cl.plainPKCE:
-		return errInvalidRequest("code_challenge_method plain is not allowed (missing means plain, RFC 7636 §4.3): use S256")
+		return errInvalidRequest("code_challenge_method plain is not allowed (missing means plain, RFC 7636 section 4.3): use S256")
 	case !validVerifier(challenge):
-		return errInvalidRequest("code_challenge must be 43 to 128 characters of A-Z, a-z, 0-9, -._~ (RFC 7636 §4.2)")
+		return errInvalidRequest("code_challenge must be 43 to 128 characters of A-Z, a-z, 0-9, -._~ (RFC 7636 section 4.2)")
 	}
 	if cl.introspectOnly {
 		return &oauthError{code: "unauthorized_client", desc: "the client may not fetch tokens (scopes: [])"}
@@ -243,7 +243,7 @@ func checkAuthzRequest(a *authzRequest) *oauthError {
 	}
 	a.scope = scope
 	if hasScope(scope, "openid") && a.redirectGiven == "" {
-		return errInvalidRequest("redirect_uri is required with scope openid (OpenID Connect Core §3.1.2.1)")
+		return errInvalidRequest("redirect_uri is required with scope openid (OpenID Connect Core section 3.1.2.1)")
 	}
 	return nil
 }

@@ -123,15 +123,15 @@ func (ns *Namespace) redeemLocked(st *state, cl *client, f *form, now time.Time)
 	case ac.used:
 		// RFC 6749 §4.1.2: a code used twice revokes what it gave.
 		ns.revokeGrantLocked(ac.grant.id)
-		return issuedGrant{}, errGrant("authorization code already used; the tokens issued for it are revoked (RFC 6749 §4.1.2)")
+		return issuedGrant{}, errGrant("authorization code already used; the tokens issued for it are revoked (RFC 6749 section 4.1.2)")
 	case ac.redirectURI != "" && f.redirectURI != ac.redirectURI:
-		return issuedGrant{}, errGrant("redirect_uri differs from the authorization request's (RFC 6749 §4.1.3)")
+		return issuedGrant{}, errGrant("redirect_uri differs from the authorization request's (RFC 6749 section 4.1.3)")
 	case ac.challenge == "" && f.codeVerifier != "":
-		return issuedGrant{}, errGrant("code_verifier sent, but the authorization request had no code_challenge (RFC 9700 §2.1.1)")
+		return issuedGrant{}, errGrant("code_verifier sent, but the authorization request had no code_challenge (RFC 9700 section 2.1.1)")
 	case ac.challenge != "" && f.codeVerifier == "":
-		return issuedGrant{}, errGrant("code_verifier is required: the authorization request had a code_challenge (RFC 7636 §4.5)")
+		return issuedGrant{}, errGrant("code_verifier is required: the authorization request had a code_challenge (RFC 7636 section 4.5)")
 	case ac.challenge != "" && (!validVerifier(f.codeVerifier) || !ac.verifierMatches(f.codeVerifier)):
-		return issuedGrant{}, errGrant("code_verifier does not match the code_challenge (RFC 7636 §4.6)")
+		return issuedGrant{}, errGrant("code_verifier does not match the code_challenge (RFC 7636 section 4.6)")
 	}
 	res, err := ns.issueGrantLocked(st, ac.grant, ac.grant.scope, now)
 	if err == nil {
@@ -155,7 +155,7 @@ func (ns *Namespace) refreshLocked(st *state, cl *client, f *form, now time.Time
 		return issuedGrant{}, errGrant("the refresh token was issued to another client")
 	case e.rotated:
 		ns.revokeGrantLocked(e.grant.id)
-		return issuedGrant{}, errGrant("refresh token already used: every token of its grant is revoked (RFC 9700 §4.14.2)")
+		return issuedGrant{}, errGrant("refresh token already used: every token of its grant is revoked (RFC 9700 section 4.14.2)")
 	case !e.activeAt(now):
 		return issuedGrant{}, errGrant("refresh token is " + strings.ReplaceAll(e.stateAt(now), "_", " "))
 	}
@@ -164,7 +164,7 @@ func (ns *Namespace) refreshLocked(st *state, cl *client, f *form, now time.Time
 		for _, sc := range strings.Fields(f.scope) {
 			if !hasScope(e.grant.scope, sc) {
 				return issuedGrant{}, &oauthError{status: http.StatusBadRequest, code: "invalid_scope",
-					desc: "scope " + sc + " was not granted (RFC 6749 §6)"}
+					desc: "scope " + sc + " was not granted (RFC 6749 section 6)"}
 			}
 		}
 		scope = strings.Join(strings.Fields(f.scope), " ")

@@ -1,10 +1,12 @@
 package mockserver_test
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/introspectmock/introspectmock/mockserver"
@@ -167,4 +169,38 @@ func anyStrings(v any) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// TestFlowInNamespace runs the flow in a named namespace: its issuer
+// (with the /ns/{name} prefix) is the iss of the redirect and of the
+// id_token, and its tokens are its own.
+func TestFlowInNamespace(t *testing.T) {
+	t.Parallel()
+	ts, _ := start(t, mockserver.WithFixtures(flowSet()))
+	base := ts.URL + "/ns/team-a"
+	ctx := oidc.ClientContext(context.Background(), ts.Client())
+	provider, err := oidc.NewProvider(ctx, base)
+	if err != nil {
+		t.Fatalf("discovery of the namespace: %v", err)
+	}
+	conf := &oauth2.Config{ClientID: "web", ClientSecret: "web-secret", Endpoint: provider.Endpoint(),
+		RedirectURL: "http://127.0.0.1/callback", Scopes: []string{oidc.ScopeOpenID}}
+	if conf.Endpoint.AuthURL != base+"/authorize" {
+		t.Fatalf("authorization_endpoint %s", conf.Endpoint.AuthURL)
+	}
+	q := authorize(t, noRedirects(ts), conf.AuthCodeURL("s"))
+	if q.Get("iss") != base {
+		t.Errorf("iss %q; want %q", q.Get("iss"), base)
+	}
+	tok, err := conf.Exchange(ctx, q.Get("code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.Verifier(&oidc.Config{ClientID: "web"}).Verify(ctx, tok.Extra("id_token").(string)); err != nil {
+		t.Errorf("id_token of the namespace: %v", err)
+	}
+	got := do(t, ts, req{path: "/ns/team-a/introspect", header: hdr("Authorization", basic(rsID, rsSecret)), body: "token=" + tok.AccessToken})
+	if !strings.Contains(got.body, `"active":true`) || introspectJSON(t, ts, tok.AccessToken)["active"] != false {
+		t.Errorf("the namespace's token: %s there; the default namespace must not know it", got.body)
+	}
 }

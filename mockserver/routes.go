@@ -30,26 +30,30 @@ import (
 // with status (a nil body: 204 No Content), or err as error JSON (404 for
 // ErrNotFound, 409 for ErrExists, else 400).
 type Admin interface {
-	ListTokens(AdminRequest) (status int, body any, err error)   // GET /admin/tokens
-	AddToken(AdminRequest) (status int, body any, err error)     // POST /admin/tokens
-	GetToken(AdminRequest) (status int, body any, err error)     // GET /admin/tokens/{token}
-	RemoveToken(AdminRequest) (status int, body any, err error)  // DELETE /admin/tokens/{token}
-	RevokeToken(AdminRequest) (status int, body any, err error)  // POST /admin/tokens/{token}/revoke
-	ExpireToken(AdminRequest) (status int, body any, err error)  // POST /admin/tokens/{token}/expire
-	SetScript(AdminRequest) (status int, body any, err error)    // PUT /admin/tokens/{token}/script
-	AddClient(AdminRequest) (status int, body any, err error)    // POST /admin/clients
-	ReadClock(AdminRequest) (status int, body any, err error)    // GET /admin/clock
-	FreezeClock(AdminRequest) (status int, body any, err error)  // POST /admin/clock/freeze
-	ResumeClock(AdminRequest) (status int, body any, err error)  // POST /admin/clock/resume
-	AdvanceClock(AdminRequest) (status int, body any, err error) // POST /admin/clock/advance
-	SetClock(AdminRequest) (status int, body any, err error)     // POST /admin/clock/set
-	ListCalls(AdminRequest) (status int, body any, err error)    // GET /admin/calls
-	ClearCalls(AdminRequest) (status int, body any, err error)   // DELETE /admin/calls
-	ReadJournal(AdminRequest) (status int, body any, err error)  // GET /admin/journal
-	SetJournal(AdminRequest) (status int, body any, err error)   // PUT /admin/journal
-	FailNext(AdminRequest) (status int, body any, err error)     // POST /admin/faults
-	ClearFaults(AdminRequest) (status int, body any, err error)  // DELETE /admin/faults
-	Reset(AdminRequest) (status int, body any, err error)        // POST /admin/reset
+	ListTokens(AdminRequest) (status int, body any, err error)     // GET /admin/tokens
+	AddToken(AdminRequest) (status int, body any, err error)       // POST /admin/tokens
+	GetToken(AdminRequest) (status int, body any, err error)       // GET /admin/tokens/{token}
+	RemoveToken(AdminRequest) (status int, body any, err error)    // DELETE /admin/tokens/{token}
+	RevokeToken(AdminRequest) (status int, body any, err error)    // POST /admin/tokens/{token}/revoke
+	ExpireToken(AdminRequest) (status int, body any, err error)    // POST /admin/tokens/{token}/expire
+	SetScript(AdminRequest) (status int, body any, err error)      // PUT /admin/tokens/{token}/script
+	AddClient(AdminRequest) (status int, body any, err error)      // POST /admin/clients
+	ListUsers(AdminRequest) (status int, body any, err error)      // GET /admin/users
+	AddUser(AdminRequest) (status int, body any, err error)        // POST /admin/users
+	SetNextLogin(AdminRequest) (status int, body any, err error)   // PUT /admin/next-login
+	ClearNextLogin(AdminRequest) (status int, body any, err error) // DELETE /admin/next-login
+	ReadClock(AdminRequest) (status int, body any, err error)      // GET /admin/clock
+	FreezeClock(AdminRequest) (status int, body any, err error)    // POST /admin/clock/freeze
+	ResumeClock(AdminRequest) (status int, body any, err error)    // POST /admin/clock/resume
+	AdvanceClock(AdminRequest) (status int, body any, err error)   // POST /admin/clock/advance
+	SetClock(AdminRequest) (status int, body any, err error)       // POST /admin/clock/set
+	ListCalls(AdminRequest) (status int, body any, err error)      // GET /admin/calls
+	ClearCalls(AdminRequest) (status int, body any, err error)     // DELETE /admin/calls
+	ReadJournal(AdminRequest) (status int, body any, err error)    // GET /admin/journal
+	SetJournal(AdminRequest) (status int, body any, err error)     // PUT /admin/journal
+	FailNext(AdminRequest) (status int, body any, err error)       // POST /admin/faults
+	ClearFaults(AdminRequest) (status int, body any, err error)    // DELETE /admin/faults
+	Reset(AdminRequest) (status int, body any, err error)          // POST /admin/reset
 
 	// At the root only: namespaces are listed and made from outside them.
 	ListNamespaces(AdminRequest) (status int, body any, err error)  // GET /admin/namespaces
@@ -174,9 +178,11 @@ func (s *Server) declareEndpoint(r *mux.Router, path string, methods []string, w
 }
 
 var (
-	post    = []string{http.MethodPost}
-	get     = []string{http.MethodGet, http.MethodHead}
-	getPost = []string{http.MethodGet, http.MethodHead, http.MethodPost}
+	post = []string{http.MethodPost}
+	get  = []string{http.MethodGet, http.MethodHead}
+	// GET and POST only: a HEAD of /authorize or /logout would log a
+	// user in or out.
+	getPost = []string{http.MethodGet, http.MethodPost}
 )
 
 // publicRoutes declares the protocol endpoints under prefix (SPEC IQ-1,
@@ -250,6 +256,8 @@ func (s *Server) adminRoutes(r *mux.Router, prefix string, admin Admin) {
 	route("tokens/{token}/expire", POST(admin.ExpireToken))
 	route("tokens/{token}/script", PUT(admin.SetScript))
 	route("clients", POST(admin.AddClient))
+	route("users", GET(admin.ListUsers), POST(admin.AddUser))
+	route("next-login", PUT(admin.SetNextLogin), DELETE(admin.ClearNextLogin))
 	route("clock", GET(admin.ReadClock))
 	route("clock/freeze", POST(admin.FreezeClock))
 	route("clock/resume", POST(admin.ResumeClock))

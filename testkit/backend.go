@@ -23,6 +23,8 @@ type backend interface {
 	Calls() ([]mockserver.Call, error)
 	ClearCalls() error
 	AddClient(c fixtures.Client) error
+	AddUser(u fixtures.User) error
+	SetNextLogin(who string) error
 
 	ReadClock() (mockserver.ClockReading, error)
 	FreezeClock() error

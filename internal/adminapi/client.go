@@ -206,6 +206,33 @@ func (c *Client) AddClient(cl fixtures.Client) error {
 	return c.do(http.MethodPost, "/admin/clients", "/admin/clients", w, nil)
 }
 
+// AddUser adds a user as Namespace.AddUser does.
+func (c *Client) AddUser(u fixtures.User) error {
+	return c.do(http.MethodPost, "/admin/users", "/admin/users", NewUser(u), nil)
+}
+
+// Users lists the users as Namespace.Users does.
+func (c *Client) Users() ([]fixtures.User, error) {
+	var out Users
+	if err := c.do(http.MethodGet, "/admin/users", "/admin/users", nil, &out); err != nil {
+		return nil, err
+	}
+	users := make([]fixtures.User, 0, len(out.Users))
+	for _, u := range out.Users {
+		users = append(users, u.Decode())
+	}
+	return users, nil
+}
+
+// SetNextLogin sets who the next authorization request that names nobody
+// logs in as, as Namespace.SetNextLogin does; "" cancels it.
+func (c *Client) SetNextLogin(who string) error {
+	if who == "" {
+		return c.do(http.MethodDelete, "/admin/next-login", "/admin/next-login", nil, nil)
+	}
+	return c.do(http.MethodPut, "/admin/next-login", "/admin/next-login", NextLogin{User: who}, nil)
+}
+
 // Reset resets the namespace as Namespace.Reset does.
 func (c *Client) Reset() error {
 	return c.do(http.MethodPost, "/admin/reset", "/admin/reset", nil, nil)
@@ -220,7 +247,7 @@ func (c *Client) FailNext(count int, f mockserver.Fault) error {
 // Namespace.FailNextAt does.
 func (c *Client) FailNextAt(endpoint string, count int, f mockserver.Fault) error {
 	if endpoint == "" { // the admin API would take it for its default
-		return errors.New("endpoint: unknown endpoint '' (want introspect, revoke or token)")
+		return errors.New("endpoint: unknown endpoint '' (want introspect, revoke, token or authorize)")
 	}
 	o := FaultOrder{Count: max(count, 0), Endpoint: endpoint}
 	if count > 0 {

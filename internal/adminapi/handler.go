@@ -115,6 +115,49 @@ func (admin) AddClient(r mockserver.AdminRequest) (int, any, error) {
 	return http.StatusCreated, Created{ClientID: c.ClientID}, nil
 }
 
+// ListUsers handles "GET /admin/users": {"users":[…]} in the order they
+// were added.
+func (admin) ListUsers(r mockserver.AdminRequest) (int, any, error) {
+	out := Users{Users: []User{}}
+	for _, u := range r.NS.Users() {
+		out.Users = append(out.Users, NewUser(u))
+	}
+	return http.StatusOK, out, nil
+}
+
+// AddUser handles "POST /admin/users": one user in fixture format.
+// 201 {"sub":"…"}; 409 when the sub or username exists, or for a second
+// default user.
+func (admin) AddUser(r mockserver.AdminRequest) (int, any, error) {
+	u, err := fixtures.ParseUser("body", r.Body)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := r.NS.AddUser(u); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, Created{Sub: u.Sub}, nil
+}
+
+// SetNextLogin handles "PUT /admin/next-login": {"user":"bob"} (a sub or
+// username) logs the next authorization request that names nobody in as
+// that user; 404 for an unknown user.
+func (admin) SetNextLogin(r mockserver.AdminRequest) (int, any, error) {
+	who, err := fixtures.ParseNextLogin("body", r.Body)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := r.NS.SetNextLogin(who); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, NextLogin{User: who}, nil
+}
+
+// ClearNextLogin handles "DELETE /admin/next-login".
+func (admin) ClearNextLogin(r mockserver.AdminRequest) (int, any, error) {
+	return ok(r.NS.SetNextLogin(""))
+}
+
 // ReadClock handles "GET /admin/clock" and ends the clock actions.
 func (admin) ReadClock(r mockserver.AdminRequest) (int, any, error) {
 	c, err := r.NS.ReadClock()

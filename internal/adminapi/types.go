@@ -131,6 +131,42 @@ type OAuthClient struct {
 	Introspect          *bool    `json:"introspect,omitempty"`
 	RevocationOwnership bool     `json:"revocation_ownership,omitempty"`
 	RevokeAccessTokens  *bool    `json:"revoke_access_tokens,omitempty"`
+	// The authorization code flow's (fixture keys of the same names).
+	RedirectURIs           []string `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	LoginPage              bool     `json:"login_page,omitempty"`
+	AllowPlainPKCE         bool     `json:"allow_plain_pkce,omitempty"`
+}
+
+// User is a user in fixture format: the body of POST /admin/users and an
+// entry of GET /admin/users.
+type User struct {
+	Sub      string         `json:"sub"`
+	Username string         `json:"username,omitempty"`
+	Password string         `json:"password,omitempty"`
+	Claims   map[string]any `json:"claims,omitempty"`
+	Default  bool           `json:"default,omitempty"`
+}
+
+// NewUser returns u in wire form.
+func NewUser(u fixtures.User) User {
+	return User{Sub: u.Sub, Username: u.Username, Password: u.Password, Claims: u.Claims, Default: u.Default}
+}
+
+// Decode returns the user w describes.
+func (w User) Decode() fixtures.User {
+	return fixtures.User{Sub: w.Sub, Username: w.Username, Password: w.Password, Claims: w.Claims, Default: w.Default}
+}
+
+// Users is the answer of GET /admin/users.
+type Users struct {
+	Users []User `json:"users"`
+}
+
+// NextLogin is the body and answer of PUT /admin/next-login: who the next
+// authorization request that names nobody logs in as (a sub or username).
+type NextLogin struct {
+	User string `json:"user"`
 }
 
 // Script is the body of PUT /admin/tokens/{token}/script.
@@ -180,6 +216,7 @@ type Tokens struct {
 type Created struct {
 	Token    string `json:"token,omitempty"`
 	ClientID string `json:"client_id,omitempty"`
+	Sub      string `json:"sub,omitempty"`
 }
 
 // Calls is the answer of GET /admin/calls.
@@ -351,6 +388,8 @@ func NewOAuthClient(c fixtures.Client) (OAuthClient, error) {
 	w := OAuthClient{
 		ClientID: c.ClientID, ClientSecret: c.ClientSecret, Bearer: c.Bearer, Scopes: c.Scopes,
 		AuthMethods: c.AuthMethods, RevocationOwnership: c.RevocationOwnership,
+		RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
+		LoginPage: c.LoginPage, AllowPlainPKCE: c.AllowPlainPKCE,
 	}
 	if c.TokenLifetime != 0 {
 		w.TokenLifetime = c.TokenLifetime.String()
