@@ -50,9 +50,9 @@ func wrkSeconds(d time.Duration) string {
 	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))) + "s"
 }
 
-// runWrk drives the server p (pid) at addr with `wrk -t1 -cN` for d and
-// returns what it measured, the server's CPU time read from /proc before
-// and after.
+// runWrk drives the server at addr, process pid, with `wrk -t1 -cN` for d
+// (whole seconds) and returns what it measured, with the server's CPU
+// time read from /proc before wrk starts and after it exits.
 func runWrk(wrk, script string, pid int, addr string, conns int, d time.Duration) (wrkRun, error) {
 	before, err := procCPU(pid)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -354,8 +355,15 @@ func TestFlowFaults(t *testing.T) {
 		t.Errorf("invalid_grant fault: %d %s", got.status, got.body)
 	}
 	// The fault issued nothing and rotated nothing: the token still works.
-	if got := refresh(); got.status != 200 {
+	got = refresh()
+	if got.status != 200 {
 		t.Errorf("refresh after the fault: %d %s", got.status, got.body)
+	}
+	decodeJSON(t, got.body, &tok) // the rotated refresh token
+	// A slow token endpoint: the delay, then the normal answer.
+	ns.FailNextAt(mockserver.EndpointToken, 1, mockserver.Fault{Delay: 50 * time.Millisecond})
+	if got := refresh(); got.status != 200 || !strings.Contains(got.body, `"refresh_token"`) {
+		t.Errorf("refresh after a delay: %d %s", got.status, got.body)
 	}
 	calls := callsOf(ns)
 	var faulted []string
@@ -364,7 +372,7 @@ func TestFlowFaults(t *testing.T) {
 			faulted = append(faulted, c.Endpoint+": "+c.Fault)
 		}
 	}
-	if strings.Join(faulted, "; ") != "authorize: error temporarily_unavailable; authorize: error access_denied; token: error invalid_grant" {
+	if strings.Join(faulted, "; ") != "authorize: error temporarily_unavailable; authorize: error access_denied; token: error invalid_grant; token: delay 50ms" {
 		t.Errorf("journal faults: %q", faulted)
 	}
 }

@@ -1,9 +1,10 @@
 // Package mockserver is a mock OAuth 2.0 authorization server for tests: an
 // http.Handler that answers RFC 7662 token introspection, RFC 7009
-// revocation, RFC 8414 discovery and an RFC 6749 §4.4 client_credentials
-// token endpoint from fixtures (see package fixtures), with a clock, token
-// scripts, faults and a request journal a test drives from Go or over an
-// admin HTTP API.
+// revocation, RFC 8414 discovery, a token endpoint (client_credentials,
+// and the authorization code flow with PKCE, refresh token rotation and
+// OpenID Connect, where users log in without a browser) from fixtures (see
+// package fixtures), with a clock, token scripts, faults and a request
+// journal a test drives from Go or over an admin HTTP API.
 //
 // A Server owns no listener: serve it with net/http/httptest in a test, or
 // with an http.Server in a binary.
@@ -25,7 +26,10 @@
 //
 //	POST /introspect                               RFC 7662
 //	POST /revoke                                   RFC 7009
-//	POST /token                                    client_credentials only
+//	POST /token                                    client_credentials, authorization_code (PKCE), refresh_token (rotation)
+//	GET|POST /authorize                            RFC 6749 §4.1: picks the user (login_hint, SetNextLogin, the default) and redirects
+//	GET|POST /userinfo                             OpenID Connect Core §5.3, bearer access token
+//	GET|POST /logout                               OpenID Connect RP-Initiated Logout: ends the user's grants
 //	GET  /.well-known/oauth-authorization-server   RFC 8414 (+ /.well-known/oauth-authorization-server/{issuer path})
 //	GET  /.well-known/openid-configuration         same members plus subject_types_supported, id_token_signing_alg_values_supported
 //	GET  /jwks                                     RSA signing key (jwks_uri), listed for RS256 and PS256
@@ -33,7 +37,9 @@
 //	     /admin/...                                admin API, when mounted (Handler; package internal/adminapi)
 //
 // Every answer is application/json, errors included, except the JWT
-// introspection answers below; unknown paths are 404 and wrong methods 405
+// introspection answers below, the authorization endpoint's redirects and
+// its HTML pages (errors before the redirect URI is trusted, the login
+// page of WithLoginPage) and the logout page; unknown paths are 404 and wrong methods 405
 // with an Allow header. Token state (revoked, nbf,
 // exp) is judged on every request against the namespace's clock.
 //

@@ -17,6 +17,13 @@
 // scripts and server-wide faults (Script, FailNext), a Go function deciding
 // answers (Stub), and a journal of every request (Calls, AssertIntrospected).
 //
+// Users log in with the authorization code flow and PKCE, without a
+// browser: AddUser, SetNextLogin (who the next login is), Authorize (the
+// redirect's code for an authorization URL such as golang.org/x/oauth2
+// makes) and AuthorizationURL; the tokens are introspected, revoked and
+// scripted like any other, and FailNextAt scripts the flow's failures
+// (mockserver.EndpointAuthorize, mockserver.EndpointToken).
+//
 // Start and New serve an in-process server on httptest. Connect drives an
 // introspectmock running elsewhere (another process, a container) through
 // its admin HTTP API, with the same methods; testkit/container builds on it.
