@@ -333,7 +333,7 @@ func (ns *Namespace) AddClient(c fixtures.Client) error {
 // now past the clock's years 0000 to 9999, or the total token cap); then
 // the tokens and clients are left as they were, and the rest is reset.
 func (ns *Namespace) Reset() error {
-	ns.ClearFaults()
+	_ = ns.ClearFaults()
 	ns.stub.Store(nil)
 	ns.journal.clear()
 	if err := ns.load(ns.sh.seed.Load()); err != nil {
