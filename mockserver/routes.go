@@ -22,6 +22,12 @@ import (
 // import adminapi, so the table stays here and the admin handlers come in
 // through the interface. A Server used as an http.Handler has no Admin:
 // its admin routes answer 404 "the admin API is disabled".
+//
+// To add a public route: a pub line in publicRoutes, whose handler gets
+// the namespace and the call to journal. To add an admin route: a method
+// on Admin and its route line in adminRoutes, then the method in
+// internal/adminapi/handler.go, with its body and answer types in
+// internal/adminapi/types.go and a Client method beside the others.
 
 // Admin is the admin API: one method per admin route, as declared in
 // adminRoutes. The router checks access to the admin API (the admin token)
