@@ -26,6 +26,9 @@ type load struct {
 	requests [][]byte
 	// check reports whether an answer is right.
 	check func(status int, body []byte) bool
+	// vary, when set, rewrites a connection's own copy of its request in
+	// place before each send (same length), to send distinct tokens.
+	vary func(req []byte)
 }
 
 // loadResult is what a load run measured.
@@ -69,7 +72,11 @@ func (l load) run() loadResult {
 	var wg sync.WaitGroup
 	for i := range l.conns {
 		wg.Go(func() {
-			results[i] = l.worker(l.requests[i%len(l.requests)], measureFrom, end)
+			req := l.requests[i%len(l.requests)]
+			if l.vary != nil {
+				req = slices.Clone(req)
+			}
+			results[i] = l.worker(req, measureFrom, end)
 		})
 	}
 	wg.Wait()
@@ -115,6 +122,9 @@ func (l load) worker(req []byte, measureFrom, end time.Time) loadResult {
 			conn, br = c, bufio.NewReaderSize(c, 8192)
 		}
 		_ = conn.SetDeadline(t0.Add(5 * time.Second))
+		if l.vary != nil {
+			l.vary(req)
+		}
 		var (
 			status   int
 			body     []byte

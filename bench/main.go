@@ -43,22 +43,23 @@ import (
 
 // config holds the flags.
 type config struct {
-	duration    time.Duration
-	warmup      time.Duration
-	conns       int
-	rounds      int
-	wrkRounds   int
-	wrkDuration time.Duration
-	tokens      int
-	bigTokens   int
-	scaleSmall  int
-	scaleLarge  int
-	startups    int
-	benchtime   time.Duration
-	soak        time.Duration
-	soakConns   int
-	cpuprofile  string
-	only        string
+	duration      time.Duration
+	warmup        time.Duration
+	conns         int
+	rounds        int
+	wrkRounds     int
+	wrkDuration   time.Duration
+	tokens        int
+	bigTokens     int
+	patternTokens int
+	scaleSmall    int
+	scaleLarge    int
+	startups      int
+	benchtime     time.Duration
+	soak          time.Duration
+	soakConns     int
+	cpuprofile    string
+	only          string
 }
 
 func main() {
@@ -82,6 +83,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.wrkDuration, "wrk-duration", 2*time.Second, "`time` of each wrk run (whole seconds)")
 	fs.IntVar(&cfg.tokens, "tokens", 1000, "tokens in the store during the load runs")
 	fs.IntVar(&cfg.bigTokens, "big", 100_000, "tokens in the fixture file whose load time is measured")
+	fs.IntVar(&cfg.patternTokens, "pattern-tokens", 1_000_000, "distinct tokens of a token pattern to introspect")
 	fs.IntVar(&cfg.scaleSmall, "scale-small", 1_000, "small store of the scale check")
 	fs.IntVar(&cfg.scaleLarge, "scale-large", 1_000_000, "large store of the scale check")
 	fs.IntVar(&cfg.startups, "startups", 15, "start-ups of each program to take the median of")
@@ -89,7 +91,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.soak, "soak", 0, "run the soak for this `time` instead of the table")
 	fs.IntVar(&cfg.soakConns, "soak-conns", 64, "concurrent clients of the soak")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "profile an in-process server under load into `file` instead of the table")
-	fs.StringVar(&cfg.only, "only", "", "comma-separated `steps` to run of load, wrk, start, big, inproc, scale; default: all")
+	fs.StringVar(&cfg.only, "only", "", "comma-separated `steps` to run of load, wrk, start, big, patterns, inproc, scale; default: all")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -127,7 +129,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	steps := []struct {
 		name string
 		run  func() error
-	}{{"load", b.load}, {"wrk", b.wrkCompare}, {"start", b.startBinaries}, {"big", b.bigFixture}, {"inproc", b.startInProcess}, {"scale", b.scale}}
+	}{{"load", b.load}, {"wrk", b.wrkCompare}, {"start", b.startBinaries}, {"big", b.bigFixture}, {"patterns", b.patterns}, {"inproc", b.startInProcess}, {"scale", b.scale}}
 	only := map[string]bool{}
 	for name := range strings.SplitSeq(cfg.only, ",") {
 		if name = strings.TrimSpace(name); name != "" {
@@ -185,19 +187,7 @@ func (b *bencher) load() error {
 		}
 		return l
 	}
-	var mr, br loadResult
-	for round := range b.cfg.rounds {
-		for _, s := range []struct {
-			name string
-			l    load
-			res  *loadResult
-		}{{"introspectmock", newLoad(mockAddr), &mr}, {"baseline", newLoad(baseAddr), &br}} {
-			r := s.l.run()
-			fmt.Fprintf(b.log, "round %d %-14s %8.0f req/s  p50 %-8s p99 %-8s errors %d wrong %d\n",
-				round+1, s.name, r.rps(), formatDuration(r.pct(50)), formatDuration(r.pct(99)), r.errors, r.wrong)
-			*s.res = s.res.merge(r)
-		}
-	}
+	mr, br := b.alternate("introspectmock", newLoad(mockAddr), "baseline", newLoad(baseAddr))
 	if mr.wrong+br.wrong > 0 || mr.requests == 0 || br.requests == 0 {
 		return fmt.Errorf("wrong answers under load: introspectmock %d of %d, baseline %d of %d",
 			mr.wrong, mr.requests, br.wrong, br.requests)
@@ -493,6 +483,24 @@ func (b *bencher) print(w io.Writer) {
 	fmt.Fprintf(w, "\nBaseline: bench/baseline (net/http: ParseForm, BasicAuth, map lookup, json.Marshal per request). "+
 		"Load: %d keep-alive connections, %d × %v per server (after %v warm-up), alternating.\n",
 		b.cfg.conns, b.cfg.rounds, b.cfg.duration, b.cfg.warmup)
+}
+
+// alternate runs load x and load y one after the other, cfg.rounds times,
+// printing each run, and returns the merged results of each.
+func (b *bencher) alternate(xName string, x load, yName string, y load) (xr, yr loadResult) {
+	for round := range b.cfg.rounds {
+		for _, s := range []struct {
+			name string
+			l    load
+			res  *loadResult
+		}{{xName, x, &xr}, {yName, y, &yr}} {
+			r := s.l.run()
+			fmt.Fprintf(b.log, "round %d %-14s %8.0f req/s  p50 %-8s p99 %-8s errors %d wrong %d\n",
+				round+1, s.name, r.rps(), formatDuration(r.pct(50)), formatDuration(r.pct(99)), r.errors, r.wrong)
+			*s.res = s.res.merge(r)
+		}
+	}
+	return xr, yr
 }
 
 func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }

@@ -32,24 +32,51 @@ func BenchmarkIntrospect(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			auth := basic(rsID, rsSecret)
-			const body = "token=active-token"
-			newRequest := func() *http.Request {
-				r, _ := http.NewRequest(http.MethodPost, "http://mock.test/introspect", strings.NewReader(body))
-				r.Header.Set("Content-Type", formType)
-				r.Header.Set("Authorization", auth)
-				return r
-			}
-			// What is measured must be the active answer, not an error.
-			w := httptest.NewRecorder()
-			srv.ServeHTTP(w, newRequest())
-			if w.Code != http.StatusOK || !strings.HasPrefix(w.Body.String(), `{"active":true`) {
-				b.Fatalf("introspection = %d %s; want the active answer", w.Code, w.Body)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				srv.ServeHTTP(&discardWriter{h: http.Header{}}, newRequest())
-			}
+			benchIntrospect(b, srv, "active-token")
 		})
+	}
+}
+
+// benchIntrospect measures srv's introspection of tok, an active token,
+// by testSet's rs client.
+func benchIntrospect(b *testing.B, srv *mockserver.Server, tok string) {
+	benchServe(b, srv.ServeHTTP, tok)
+}
+
+// BenchmarkRouteIntrospect compares the fast path of POST /introspect
+// (routes.go: router.ServeHTTP calls serveIntrospect) with the same
+// request routed by the mux.Router, which declares the route too. The
+// fast path stays only while it pays.
+func BenchmarkRouteIntrospect(b *testing.B) {
+	srv, err := mockserver.New(mockserver.WithFixtures(testSet()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("fast-path", func(b *testing.B) { benchServe(b, srv.ServeHTTP, "active-token") })
+	b.Run("mux", func(b *testing.B) {
+		benchServe(b, func(w http.ResponseWriter, r *http.Request) { mockserver.ServeViaRouter(srv, w, r) }, "active-token")
+	})
+}
+
+// benchServe measures serve's introspection of tok, an active token, by
+// testSet's rs client.
+func benchServe(b *testing.B, serve http.HandlerFunc, tok string) {
+	auth := basic(rsID, rsSecret)
+	body := "token=" + tok
+	newRequest := func() *http.Request {
+		r, _ := http.NewRequest(http.MethodPost, "http://mock.test/introspect", strings.NewReader(body))
+		r.Header.Set("Content-Type", formType)
+		r.Header.Set("Authorization", auth)
+		return r
+	}
+	// What is measured must be the active answer, not an error.
+	w := httptest.NewRecorder()
+	serve(w, newRequest())
+	if w.Code != http.StatusOK || !strings.HasPrefix(w.Body.String(), `{"active":true`) {
+		b.Fatalf("introspection = %d %s; want the active answer", w.Code, w.Body)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		serve(&discardWriter{h: http.Header{}}, newRequest())
 	}
 }

@@ -1,5 +1,7 @@
 package mockserver
 
+import "net/http"
+
 // NamespaceCount returns how many named namespaces s holds, for tests of
 // the limit.
 func NamespaceCount(s *Server) int {
@@ -30,4 +32,10 @@ func HeldTokens(s *Server) (counted, stored int) {
 func HoldWriteLock(ns *Namespace) (release func()) {
 	ns.mu.Lock()
 	return ns.mu.Unlock
+}
+
+// ServeViaRouter serves r through the mux.Router alone, without the fast
+// path of router.ServeHTTP, for BenchmarkRouteIntrospect.
+func ServeViaRouter(s *Server, w http.ResponseWriter, r *http.Request) {
+	s.public.routes().ServeHTTP(w, r)
 }

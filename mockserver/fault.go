@@ -104,11 +104,13 @@ func checkFault(endpoint string, count int, f Fault) error {
 	return nil
 }
 
-// ClearFaults cancels the pending faults of every endpoint.
-func (ns *Namespace) ClearFaults() {
+// ClearFaults cancels the pending faults of every endpoint. It never
+// fails in process.
+func (ns *Namespace) ClearFaults() error {
 	for i := range ns.faults {
 		ns.faults[i].Store(nil)
 	}
+	return nil
 }
 
 // takeFault consumes one pending fault of the endpoint in slot and returns

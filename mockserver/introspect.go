@@ -67,14 +67,21 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 // introspectAs looks token up for the authenticated caller cl (nil for an
 // anonymous one) at now, counting the call: whether it is active and its
 // pre-rendered body, and the fault its script plays (nil for none) with
-// its description. It holds the read lock for the lookup only.
+// its description. It holds the read lock for the lookup only. A token
+// the store does not hold is answered by the first token pattern that
+// matches it, if any, after the lock is released.
 func (ns *Namespace) introspectAs(cl *client, token string, now time.Time) (active bool, body activeBody, fault *Fault, desc string) {
 	ns.mu.RLock()
-	defer ns.mu.RUnlock()
 	e := ns.tokens[token]
 	if e == nil {
+		st := ns.state()
+		ns.mu.RUnlock()
+		if p, m := st.matchPattern(token); p != nil {
+			return p.introspect(token, m, cl, now)
+		}
 		return false, activeBody{}, nil, ""
 	}
+	defer ns.mu.RUnlock()
 	n := e.calls.Add(1) // exactly once per authenticated introspection
 	state := e.stateAt(now)
 	if e.script != nil {
@@ -129,7 +136,7 @@ func answerBytes(ns *Namespace, r *http.Request, active bool, body activeBody) [
 // are revoked, a refresh token with the access tokens of its grant (SPEC
 // RV-5); unknown ones are fine too: 200 with an empty body (SPEC RV-3).
 // The hint is recorded and otherwise ignored (SPEC RV-4). A client may opt
-// in to refusals (SPEC RV-6, revokeForLocked). A FailNextAt fault plays
+// in to refusals (SPEC RV-6, revokeAs). A FailNextAt fault plays
 // instead, and then nothing is revoked (SPEC RV-7) unless it is a bare
 // delay.
 func (s *Server) handleRevoke(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
@@ -152,6 +159,9 @@ func (s *Server) handleRevoke(ns *Namespace, w http.ResponseWriter, r *http.Requ
 		// A bare delay: revoke after it, as a slow server would.
 	}
 	if refused := ns.revokeAs(who.client, f.token); refused != nil {
+		if refused.status == http.StatusServiceUnavailable { // a pattern's token past the store's limits
+			s.cfg.logger.WarnContext(r.Context(), "revoke", "namespace", ns.name, "err", refused.desc)
+		}
 		s.writeError(w, c, refused)
 		return
 	}
@@ -159,8 +169,9 @@ func (s *Server) handleRevoke(ns *Namespace, w http.ResponseWriter, r *http.Requ
 }
 
 // revokeAs revokes the token for the revocation endpoint's authenticated
-// caller cl (nil for an anonymous one), if the namespace holds it. A
-// client that opted in refuses, leaving the token as it was (SPEC RV-6):
+// caller cl (nil for an anonymous one), if the namespace holds it or a
+// token pattern matches it (then the token is stored, revoked, within the
+// store's limits: past them it is 503). A client that opted in refuses, leaving the token as it was (SPEC RV-6):
 // with revocation_ownership, a token whose client_id is not the caller's
 // is 400 unauthorized_client (RFC 7009 §2.1); with revoke_access_tokens:
 // false, an access token is 400 unsupported_token_type (RFC 7009
@@ -170,6 +181,10 @@ func (ns *Namespace) revokeAs(cl *client, token string) *oauthError {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	e := ns.tokens[token]
+	stored := e != nil
+	if !stored {
+		e = ns.patternEntryLocked(token) // stored below, once revoked
+	}
 	if e == nil {
 		return nil // SPEC RV-3
 	}
@@ -182,6 +197,11 @@ func (ns *Namespace) revokeAs(cl *client, token string) *oauthError {
 		case cl.revokeRefreshOnly && !refresh:
 			return &oauthError{status: http.StatusBadRequest, code: "unsupported_token_type",
 				desc: "this server does not revoke access tokens"}
+		}
+	}
+	if !stored {
+		if err := ns.rememberLocked(token, e); err != nil {
+			return refusePatternRevocation(err)
 		}
 	}
 	ns.revokeEntryLocked(e, cl == nil || !cl.revokeRefreshOnly)

@@ -85,6 +85,9 @@ type state struct {
 	hasPublic     bool // some client has a client_id and no secret
 	jwtResponses  bool // some client sets a JWT response alg (SPEC JR-8)
 	privateKeyJWT bool // some client authenticates with private_key_jwt (SPEC MD-6)
+	// patterns answer for the tokens they match that the store does not
+	// hold, the first matching one deciding (pattern.go).
+	patterns []*pattern
 
 	// The users of the authorization endpoint (users.go): by sub, by
 	// username, the default one (nil for none) and all in order.
@@ -386,6 +389,11 @@ func (ns *Namespace) build(set *fixtures.Set, now time.Time) (*state, map[string
 		}
 		tokens[t.Token] = e
 	}
+	patterns, err := newPatterns(set, now, st.issuer)
+	if err != nil {
+		return nil, nil, err
+	}
+	st.patterns = patterns
 	return st, tokens, nil
 }
 

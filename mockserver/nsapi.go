@@ -190,13 +190,16 @@ func (ns *Namespace) Tokens() ([]TokenInfo, error) {
 	return out, nil
 }
 
-// Lookup returns the token. A token the namespace does not hold is
-// ErrNotFound.
+// Lookup returns the token, one the namespace holds or one a token
+// pattern matches (as it would answer). Any other token is ErrNotFound.
 func (ns *Namespace) Lookup(token string) (TokenInfo, error) {
 	now := ns.clock.Now()
 	ns.mu.RLock()
 	defer ns.mu.RUnlock()
 	e := ns.tokens[token]
+	if e == nil {
+		e = ns.patternEntryLocked(token)
+	}
 	if e == nil {
 		return TokenInfo{}, noToken("Lookup", token)
 	}
@@ -209,12 +212,17 @@ func noToken(op, token string) error {
 }
 
 // Revoke revokes the token. Revoking a refresh token also revokes every
-// access token of its grant (SPEC RV-5). A token the namespace does not
-// hold is ErrNotFound.
+// access token of its grant (SPEC RV-5). A token pattern's token is
+// stored, revoked, the others of the pattern staying as they were; past
+// the store's limits (WithMaxTokens) that is an error (ErrLimit). Any
+// other token the namespace does not hold is ErrNotFound.
 func (ns *Namespace) Revoke(token string) error {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	e := ns.tokens[token]
+	e, err := ns.storedOrPatternLocked(token)
+	if err != nil {
+		return fmt.Errorf("Revoke: %w", err)
+	}
 	if e == nil {
 		return noToken("Revoke", token)
 	}
@@ -223,13 +231,17 @@ func (ns *Namespace) Revoke(token string) error {
 }
 
 // Expire sets the token's exp to the clock's now, so that it is inactive
-// from now on (until the clock is moved back). A token the namespace does
-// not hold is ErrNotFound.
+// from now on (until the clock is moved back). A token pattern's token is
+// stored as Revoke says. Any other token the namespace does not hold is
+// ErrNotFound.
 func (ns *Namespace) Expire(token string) error {
 	now := ns.clock.Now()
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	e := ns.tokens[token]
+	e, err := ns.storedOrPatternLocked(token)
+	if err != nil {
+		return fmt.Errorf("Expire: %w", err)
+	}
 	if e == nil {
 		return noToken("Expire", token)
 	}
@@ -255,8 +267,11 @@ func (ns *Namespace) Remove(token string) error {
 }
 
 // SetScript replaces the token's script (no steps removes it) and restarts
-// its call count; After steps count from the clock's now. An unknown token
-// (ErrNotFound) or a bad step is an error, and then nothing changes.
+// its call count; After steps count from the clock's now. A token pattern's
+// token is stored with the script, the others of the pattern staying as
+// they were; past the store's limits that is an error (ErrLimit). An
+// unknown token (ErrNotFound) or a bad step is an error, and then nothing
+// changes.
 func (ns *Namespace) SetScript(token string, steps []Step) error {
 	if err := checkSteps(steps); err != nil {
 		return fmt.Errorf("SetScript: %w", err)
@@ -264,7 +279,10 @@ func (ns *Namespace) SetScript(token string, steps []Step) error {
 	sc := newScript(slices.Clone(steps), ns.clock.Now())
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	e := ns.tokens[token]
+	e, err := ns.storedOrPatternLocked(token)
+	if err != nil {
+		return fmt.Errorf("SetScript: %w", err)
+	}
 	if e == nil {
 		return noToken("SetScript", token)
 	}
@@ -315,7 +333,7 @@ func (ns *Namespace) AddClient(c fixtures.Client) error {
 // now past the clock's years 0000 to 9999, or the total token cap); then
 // the tokens and clients are left as they were, and the rest is reset.
 func (ns *Namespace) Reset() error {
-	ns.ClearFaults()
+	_ = ns.ClearFaults()
 	ns.stub.Store(nil)
 	ns.journal.clear()
 	if err := ns.load(ns.sh.seed.Load()); err != nil {

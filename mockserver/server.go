@@ -19,14 +19,11 @@ import (
 type Server struct {
 	cfg config
 	// public serves ServeHTTP: every route but the admin API's (routes.go).
-	// It is built on first use (publicOnce): compiling its routes was half
-	// the cost of New.
-	public     *router
-	publicOnce sync.Once
-	def        *Namespace   // the default namespace, at "/"
-	bufs       sync.Pool    // *formBuffer for request bodies
-	hdr        headerValues // shared header values, never modified
-	lengths    lengthCache  // Content-Length values
+	public  *router
+	def     *Namespace   // the default namespace, at "/"
+	bufs    sync.Pool    // *formBuffer for request bodies
+	hdr     headerValues // shared header values, never modified
+	lengths lengthCache  // Content-Length values
 
 	// sh is what the namespaces share: limits, the seed fixtures and the
 	// total token count.
@@ -75,6 +72,7 @@ func New(opts ...Option) (*Server, error) {
 		s.adminTokenSum = sum(cfg.adminToken)
 	}
 	s.guard = adminGuard(cfg.adminHosts, s.hasAdminToken, s.denyAdmin)
+	s.public = &router{s: s}
 	s.sh.seed.Store(cfg.set)
 	s.cfg.set = nil // s.sh.seed holds it, so that Reload does not leave it pinned here
 	s.def = newNamespace(s, "")

@@ -34,11 +34,20 @@
 // outlives them. Methods are safe for concurrent
 // use. Tokens and secrets are redacted in every message testkit prints.
 //
+// # Errors
+//
+// Every method that changes the server (AddToken, Revoke, Script,
+// FailNext, Reset, Clock().Set, …) returns an error; match it with
+// errors.Is against mockserver.ErrNotFound (an unknown token) or
+// mockserver.ErrExists, in-process or remote alike. Nothing panics on bad
+// input: a step without a trigger, a fault the fixtures would refuse or an
+// unknown token is an error.
+//
 // # Whole suites
 //
-// Helpers without a t parameter (AddToken, Revoke, Script, Clock().Set, …)
-// report failures to the Server's test with Fatalf, from that test's
-// goroutine only. Subtests that share their parent's server, and tests
+// A Server with a test (Start, Connect with WithTB, With) also reports
+// each failure to that test with Fatalf, from that test's goroutine only,
+// so the test may drop the error: tok, _ := as.AddToken(…). Subtests that share their parent's server, and tests
 // that share one server from TestMain, each take a view bound to
 // themselves: as.With(t) is the same server, reporting to t.
 //

@@ -2,6 +2,7 @@ package testkit_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -321,4 +322,24 @@ func ExampleCallFilter() {
 	// 2 introspections of tok
 	// 2030-01-01T09:01:00Z introspect client="testkit-rs" auth=basic token=orde… status=200 active=true
 	// 2030-01-01T09:01:00Z revoke client="testkit-rs" auth=basic token=orde… status=200
+}
+
+// Mutators return errors that errors.Is matches; a Server from New only
+// returns them, and one from Start also fails its test.
+func ExampleServer_Revoke_unknownToken() {
+	as, err := testkit.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer as.Close()
+
+	err = as.Revoke("never-added")
+	fmt.Println(errors.Is(err, mockserver.ErrNotFound))
+	fmt.Println(err)
+	err = as.Script("never-added", mockserver.Step{State: mockserver.StateRevoked})
+	fmt.Println(err != nil)
+	// Output:
+	// true
+	// testkit: Revoke("neve…"): no such token
+	// true
 }

@@ -145,7 +145,7 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 		"issuer", issuerForLog(cfg.issuer, set.Issuer),
 		"fixtures", fixtureFiles(set, demo),
 		"tokens", mock.TokenCount(),
-		"clients", len(set.Clients),
+		"clients", len(set.Clients), "users", len(set.Users),
 		"admin", adminState(cfg))
 	if cfg.tlsCAOut != "" {
 		logger.Info("wrote TLS CA certificate", "file", cfg.tlsCAOut)
@@ -225,7 +225,7 @@ func reloadFixtures(logger *slog.Logger, mock *mockserver.Server, cfg *serveConf
 	}
 	// Named namespaces keep their state (a running test keeps its
 	// revocations); namespaces made or reset from now on get these fixtures.
-	logger.Info("fixtures reloaded", "fixtures", fixtureFiles(set, demo), "tokens", mock.TokenCount(), "clients", len(set.Clients),
+	logger.Info("fixtures reloaded", "fixtures", fixtureFiles(set, demo), "tokens", mock.TokenCount(), "clients", len(set.Clients), "users", len(set.Users),
 		"namespaces_kept", len(mock.Namespaces()))
 }
 

@@ -34,8 +34,12 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 		}
 		return fmt.Errorf("validate: %s", plural(len(problems), "problem"))
 	}
-	fmt.Fprintf(stdout, "%s, %s in %s: ok\n",
-		plural(len(set.Tokens), "token"), plural(len(set.Clients), "client"), plural(len(set.Files), "file"))
+	patterns := ""
+	if len(set.Patterns) > 0 {
+		patterns = plural(len(set.Patterns), "token pattern") + ", "
+	}
+	fmt.Fprintf(stdout, "%s, %s%s in %s: ok\n",
+		plural(len(set.Tokens), "token"), patterns, plural(len(set.Clients), "client"), plural(len(set.Files), "file"))
 	return nil
 }
 

@@ -30,6 +30,8 @@ func TestValidate(t *testing.T) {
 		{name: "broken among good", give: []string{"testdata/one.yaml", "testdata/broken.yaml"}, wantCode: 1, golden: "broken.golden"},
 		{name: "directory", give: []string{"testdata/dir"}, wantCode: 1, golden: "dir.golden"},
 		{name: "missing file", give: []string{"testdata/no-such.yaml"}, wantCode: 1},
+		{name: "token patterns", give: []string{"testdata/patterns.yaml"}, wantStdout: "1 token, 1 token pattern, 1 client in 1 file: ok\n"},
+		{name: "broken token patterns", give: []string{"testdata/patterns-broken.yaml"}, wantCode: 1, golden: "patterns-broken.golden"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

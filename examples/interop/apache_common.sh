@@ -66,7 +66,9 @@ start_apache() {
 	# As root, Apache wants a user to serve as.
 	[[ $(id -u) == 0 ]] && user_line=$'User nobody\nGroup nogroup'
 	for try in 1 2 3 4 5; do
-		port=$((20000 + RANDOM % 40000))
+		# Below the ephemeral range (32768 on), where the clients of load
+		# tests on the same machine take their local ports.
+		port=$((20000 + RANDOM % 12000))
 		cat >"$work/httpd.conf" <<-EOF
 			ServerRoot $work
 			ServerName 127.0.0.1
@@ -92,7 +94,8 @@ start_apache() {
 		EOF
 		: >"$work/error.log"
 		rm -f "$work/httpd.pid"
-		"$apache" -X -f "$work/httpd.conf" &
+		# A failed bind is said on stderr, before the error log opens.
+		"$apache" -X -f "$work/httpd.conf" 2>"$work/start.log" &
 		apache_pid=$!
 		for ((i = 0; i < 100; i++)); do
 			if curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; then
@@ -102,10 +105,10 @@ start_apache() {
 			sleep 0.05
 		done
 		stop_apache
-		grep -q "Address already in use" "$work/error.log" || break
+		grep -q "Address already in use" "$work/error.log" "$work/start.log" || break
 	done
 	echo "Apache did not start; its log:" >&2
-	cat "$work/error.log" >&2
+	cat "$work/start.log" "$work/error.log" >&2
 	exit 2
 }
 

@@ -257,6 +257,11 @@ func (c *Client) FailNextAt(endpoint string, count int, f mockserver.Fault) erro
 	return c.do(http.MethodPost, "/admin/faults", "/admin/faults", o, nil)
 }
 
+// ClearFaults cancels the pending faults of every endpoint.
+func (c *Client) ClearFaults() error {
+	return c.do(http.MethodDelete, "/admin/faults", "/admin/faults", nil, nil)
+}
+
 // SetStub fails: a stub is Go code, which runs only in the server's
 // process.
 func (c *Client) SetStub(mockserver.Stub) error {

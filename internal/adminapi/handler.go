@@ -274,8 +274,7 @@ func (admin) FailNext(r mockserver.AdminRequest) (int, any, error) {
 
 // ClearFaults handles "DELETE /admin/faults".
 func (admin) ClearFaults(r mockserver.AdminRequest) (int, any, error) {
-	r.NS.ClearFaults()
-	return ok(nil)
+	return ok(r.NS.ClearFaults())
 }
 
 // Reset handles "POST /admin/reset".

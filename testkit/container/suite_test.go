@@ -45,6 +45,13 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
+// TestTokenPatterns: token patterns of fixture files answer in the
+// container as in process.
+func TestTokenPatterns(t *testing.T) {
+	t.Parallel()
+	suite.Patterns(t, container.Start(t, container.WithFixtures("../testdata/patterns.yaml")))
+}
+
 // TestAdminToken: the admin API refuses callers without the token.
 func TestAdminToken(t *testing.T) {
 	t.Parallel()

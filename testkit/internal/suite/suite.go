@@ -548,3 +548,42 @@ func testStepNeedsTrigger(t *testing.T, start Start) {
 		t.Error("a step with the Always trigger did not apply to every call")
 	}
 }
+
+// Patterns checks token patterns through s, a server seeded with
+// testkit/testdata/patterns.yaml: distinct tokens of a pattern answer
+// their own members, the exact token wins, and revoking one token of a
+// pattern, directly or at the revocation endpoint, changes that one only.
+func Patterns(t *testing.T, s *testkit.Server) {
+	t.Helper()
+	for _, n := range []string{"1", "42", "999999999"} {
+		in := s.Introspect("load-" + n)
+		if !in.Active || in.Sub() != "user-"+n || in.Members["username"] != "user"+n || in.Members["shard"] != "shard-"+n ||
+			in.Scope() != "read" || in.Members["client_id"] != "load-client" {
+			t.Errorf("load-%s: %d %s", n, in.Status, in.Body)
+		}
+	}
+	if in := s.Introspect("load-0"); in.Sub() != "the-exact-one" {
+		t.Errorf("the exact token load-0: %s", in.Body)
+	}
+	if in := s.Introspect("svc-orders"); !in.Active || in.Scope() != "svc:orders" {
+		t.Errorf("svc-orders: %s", in.Body)
+	}
+	for _, tok := range []string{"load-", "load-1234567890", "svc-Orders"} {
+		if in := s.Introspect(tok); in.Active {
+			t.Errorf("%s matches no pattern but answers %s", tok, in.Body)
+		}
+	}
+	s.Revoke("load-2")
+	if rv := s.RevokeAsCaller("load-3"); rv.Status != http.StatusOK {
+		t.Fatalf("RevokeAsCaller(load-3): %d %s", rv.Status, rv.Body)
+	}
+	for tok, want := range map[string]bool{"load-2": false, "load-3": false, "load-4": true, "load-20": true} {
+		if got := s.Introspect(tok).Active; got != want {
+			t.Errorf("%s active = %v after revoking load-2 and load-3; want %v", tok, got, want)
+		}
+	}
+	s.Reset()
+	if !s.Introspect("load-2").Active {
+		t.Error("load-2 inactive after Reset")
+	}
+}

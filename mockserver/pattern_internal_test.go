@@ -1,0 +1,107 @@
+package mockserver
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/introspectmock/introspectmock/fixtures"
+)
+
+// patternDoc has patterns whose answers put groups in every member that
+// takes them.
+const patternDoc = `token_patterns:
+  - match: '^(?P<a>[^-]*)-(?P<b>.*)$'
+    scope: 'read {a}:{b}'
+    client_id: 'c-{a}'
+    username: '{b}'
+    sub: '{a}{b}'
+    aud: ['x', '{b}']
+    iss: 'https://{a}.example'
+    token_type: 'T{a}'
+    jti: '{{{b}}}'
+    claims: {k: '{a}', n: {l: ['{b}', 1, '{{a}}']}}
+    exp: +1h
+  - match: '^(.*)$'
+    sub: '{1}'
+`
+
+// joinedBody renders tok's answer as pattern.body would, and through Fill
+// and renderActive: the two must agree byte for byte.
+func checkPatternBody(t *testing.T, p *pattern, tok string) {
+	t.Helper()
+	m := p.match(tok)
+	if m == nil {
+		return
+	}
+	got, ok := p.body(tok, m)
+	ft, fok := p.fill(tok, m)
+	if ok != fok {
+		t.Fatalf("%q: body ok %v, fill ok %v", tok, ok, fok)
+	}
+	if !ok {
+		return
+	}
+	want, err := renderActive(&ft, p.tmpl.iat, p.tmpl.nbf, p.tmpl.exp, p.issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][2][]byte{{got.full, want.full}, {got.head, want.head}, {got.tail, want.tail}} {
+		if !bytes.Equal(pair[0], pair[1]) {
+			t.Fatalf("%q: joined pieces\n%s\nwant\n%s", tok, pair[0], pair[1])
+		}
+	}
+	if len(got.fullLen) != len(want.fullLen) || len(got.fullLen) == 1 && got.fullLen[0] != want.fullLen[0] {
+		t.Fatalf("%q: Content-Length %v; want %v", tok, got.fullLen, want.fullLen)
+	}
+}
+
+func testPatterns(t testing.TB, issuer string) []*pattern {
+	set, err := fixtures.Parse(time.Unix(1e9, 0), "p.yaml", []byte(patternDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := newPatterns(set, time.Unix(1e9, 0), issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+var patternTokens = []string{"a-b", "load-42", "x-", "-y", "é-ü", `q"-\`, "a b-c d", "tab\t-x", "<-&>", "a-b-c", "\xff-\xfe", "u\u2028-v"}
+
+// TestPatternPieces: joining the pieces of a pattern's answer gives what
+// filling the pattern and rendering gives, with a configured issuer (one
+// piece list) and a derived one (head and tail).
+func TestPatternPieces(t *testing.T) {
+	for _, issuer := range []string{"", "https://as.example"} {
+		ps := testPatterns(t, issuer)
+		if ps[0].slowOnly {
+			t.Fatal("the first pattern takes the slow path only")
+		}
+		if p := ps[1]; issuer == "" && (p.head == nil || p.tail == nil) || issuer != "" && p.full == nil {
+			t.Fatalf("issuer %q: pieces full %d, head %d, tail %d", issuer, len(p.full), len(p.head), len(p.tail))
+		}
+		if !ps[0].plain("load-42", ps[0].match("load-42")) {
+			t.Error("load-42 does not take the fast path")
+		}
+		for _, tok := range patternTokens {
+			for _, p := range ps {
+				checkPatternBody(t, p, tok)
+			}
+		}
+	}
+}
+
+func FuzzPatternPieces(f *testing.F) {
+	for _, tok := range patternTokens {
+		f.Add(tok)
+	}
+	ps := testPatterns(f, "")
+	psFull := testPatterns(f, "https://as.example")
+	f.Fuzz(func(t *testing.T, tok string) {
+		for _, p := range append(ps, psFull...) {
+			checkPatternBody(t, p, tok)
+		}
+	})
+}
