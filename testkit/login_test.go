@@ -134,3 +134,20 @@ func testLoginAdminAPI(t *testing.T, base string) {
 		}
 	}
 }
+
+// TestWithLoginPage: with the option, the authorization endpoint answers
+// the login page, the default user preselected.
+func TestWithLoginPage(t *testing.T) {
+	t.Parallel()
+	as := testkit.Start(t, testkit.WithFixtureYAML(loginFixtures), testkit.WithLoginPage())
+	res, err := as.Client().Get(as.AuthorizationURL() + "?response_type=code&client_id=spa&redirect_uri=http://127.0.0.1/callback" +
+		"&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGge4jrB8Q&code_challenge_method=S256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), `name="login_user" value="user-123" checked`) {
+		t.Errorf("login page: %d %s", res.StatusCode, body)
+	}
+}

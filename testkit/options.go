@@ -22,6 +22,7 @@ type options struct {
 	issuer         string
 	allowAnonymous bool
 	journalSize    int // 0: the mockserver default
+	loginPage      bool
 	logger         *slog.Logger
 	loggerSet      bool // WithLogger was given (logger may be nil: discard)
 }
@@ -92,6 +93,18 @@ func WithIssuer(iss string) Option {
 func WithAllowAnonymous() Option {
 	return func(o *options) error {
 		o.allowAnonymous = true
+		return nil
+	}
+}
+
+// WithLoginPage shows the login page at the authorization endpoint for
+// every client, for tests that drive a browser (see
+// mockserver.WithLoginPage). Default: users log in at once, no browser
+// needed; a client with the fixture key login_page: true gets the page
+// anyway.
+func WithLoginPage() Option {
+	return func(o *options) error {
+		o.loginPage = true
 		return nil
 	}
 }

@@ -188,6 +188,9 @@ func start(tb testing.TB, opts []Option) (*Server, error) {
 	if o.journalSize > 0 {
 		msOpts = append(msOpts, mockserver.WithJournalSize(o.journalSize))
 	}
+	if o.loginPage {
+		msOpts = append(msOpts, mockserver.WithLoginPage(true))
+	}
 	stopLog := func() {}
 	switch {
 	case o.loggerSet:
