@@ -67,8 +67,8 @@ func faultSlot(endpoint string) int {
 // the call, which then does its work and answers as usual.
 //
 // At introspection, f is played as FailNext says. At revoke and token,
-// Malformed is refused: those answers have no introspection body to
-// break. An unknown endpoint, or a fault fixtures would refuse (see Step),
+// Malformed and JWT are refused: those answers have no introspection body
+// to break. An unknown endpoint, or a fault fixtures would refuse (see Step),
 // is an error, and then nothing changes.
 func (ns *Namespace) FailNextAt(endpoint string, count int, f Fault) error {
 	if err := checkFault(endpoint, count, f); err != nil {
@@ -100,6 +100,9 @@ func checkFault(endpoint string, count int, f Fault) error {
 	}
 	if f.Malformed != "" && slot != slotIntrospect {
 		return fmt.Errorf("respond.malformed: malformed breaks an introspection answer; at %s use status, error, delay or drop", endpoint)
+	}
+	if f.JWT != "" && slot != slotIntrospect {
+		return fmt.Errorf("respond.jwt: jwt breaks a JWT introspection answer; at %s use status, error, delay or drop", endpoint)
 	}
 	return nil
 }

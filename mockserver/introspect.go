@@ -51,17 +51,18 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 		}
 	}
 
+	broken := "" // a JWT fault's kind: how to break a JWT answer
 	if fault != nil {
-		c.fault = faultDesc
+		c.fault, broken = faultDesc, fault.JWT
 		if !s.playFault(ns, w, r, c, fault, active, body) {
 			return
 		}
 	}
-	if jt != nil {
-		s.writeJWTIntrospection(ns, w, r, c, jt, active, body)
+	if jt != nil && broken != JWTPlainJSON {
+		s.writeJWTIntrospection(ns, w, r, c, jt, active, body, broken)
 		return
 	}
-	s.writeIntrospection(ns, w, r, c, active, body)
+	s.writeIntrospection(ns, w, r, c, active, body) // also a JWT fault where no JWT was asked for
 }
 
 // introspectAs looks token up for the authenticated caller cl (nil for an

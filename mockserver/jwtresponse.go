@@ -195,9 +195,11 @@ func containsFold(s, sub string) bool {
 // of the server key at jwks_uri; claims iss, aud (the caller's client_id),
 // iat (the namespace clock's now) and token_introspection, the RFC 7662
 // answer JSON would have given, byte for byte; no top-level sub or exp.
-func (s *Server) writeJWTIntrospection(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call, jt *jwtTarget, active bool, body activeBody) {
+// broken, a JWT* kind, breaks it in that one way (jwtfault.go); "" for
+// none.
+func (s *Server) writeJWTIntrospection(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call, jt *jwtTarget, active bool, body activeBody, broken string) {
 	c.active = active
-	tok, err := s.introspectionJWT(jt, c.time, answerBytes(ns, r, active, body))
+	tok, err := s.introspectionJWT(jt, c.time, answerBytes(ns, r, active, body), broken)
 	if err != nil {
 		s.cfg.logger.ErrorContext(r.Context(), "JWT introspection response", "namespace", ns.name, "err", err)
 		s.writeError(w, c, &oauthError{status: http.StatusInternalServerError, code: "server_error",
@@ -210,13 +212,20 @@ func (s *Server) writeJWTIntrospection(ns *Namespace, w http.ResponseWriter, r *
 
 // introspectionJWT makes the JWT of an introspection answer (RFC 9701 §5):
 // introspectionClaims signed with the server key under the client's alg,
-// then encrypted if the client asks so.
-func (s *Server) introspectionJWT(jt *jwtTarget, now time.Time, answer []byte) ([]byte, error) {
+// then encrypted if the client asks so; broken as the JWT* kind broken
+// says ("" for not at all).
+func (s *Server) introspectionJWT(jt *jwtTarget, now time.Time, answer []byte, broken string) ([]byte, error) {
 	k, err := s.signingKey()
 	if err != nil {
 		return nil, err
 	}
-	tok, err := k.responseSigner(jt.client).sign(introspectionClaims(jt, now, answer))
+	signer := k.responseSigner(jt.client)
+	var tok []byte
+	if broken == "" {
+		tok, err = signer.sign(introspectionClaims(jt, now, answer))
+	} else {
+		tok, err = s.brokenJWT(k, signer, *jt, now, answer, broken)
+	}
 	if err != nil {
 		return nil, err
 	}

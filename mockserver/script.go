@@ -80,5 +80,8 @@ func describeFault(f *Fault) string {
 	if f.Malformed != "" {
 		parts = append(parts, "malformed "+f.Malformed)
 	}
+	if f.JWT != "" {
+		parts = append(parts, "jwt "+f.JWT)
+	}
 	return strings.Join(parts, ", ")
 }

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,6 +41,11 @@ type Server struct {
 	keyOnce sync.Once // guards key and keyErr
 	key     *signingKey
 	keyErr  error
+	// strangerOnce guards stranger, the key a JWT fault unknown_kid signs
+	// with (jwtfault.go), and strangerErr.
+	strangerOnce sync.Once
+	stranger     *rsa.PrivateKey
+	strangerErr  error
 }
 
 var _ http.Handler = (*Server)(nil)

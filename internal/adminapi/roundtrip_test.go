@@ -43,6 +43,7 @@ func script() []mockserver.Step {
 		{When: mockserver.After(10 * time.Minute), Respond: &mockserver.Fault{Drop: true}},
 		{When: mockserver.Always(), Respond: &mockserver.Fault{Malformed: fixtures.MalformedHTML}},
 		{When: mockserver.OnCall(9), Respond: &mockserver.Fault{Status: 400, Error: "invalid_grant"}},
+		{When: mockserver.OnCall(10), Respond: &mockserver.Fault{JWT: mockserver.JWTWrongAud, Delay: time.Millisecond}},
 	}
 }
 

@@ -117,6 +117,7 @@ type Fault struct {
 	Drop       bool   `json:"drop,omitempty"`
 	Malformed  string `json:"malformed,omitempty"`
 	Error      string `json:"error,omitempty"`
+	JWT        string `json:"jwt,omitempty"`
 }
 
 // OAuthClient is a caller of the endpoints in fixture format (a fixture
@@ -369,7 +370,7 @@ func (w Step) Decode() (mockserver.Step, error) {
 
 // NewFault returns f in wire form.
 func NewFault(f mockserver.Fault) Fault {
-	w := Fault{Status: f.Status, Drop: f.Drop, Malformed: f.Malformed, Error: f.Error}
+	w := Fault{Status: f.Status, Drop: f.Drop, Malformed: f.Malformed, Error: f.Error, JWT: f.JWT}
 	if f.RetryAfter != 0 {
 		w.RetryAfter = f.RetryAfter.String()
 	}

@@ -59,6 +59,7 @@ var cases = []struct {
 	{"journal holds only the test's calls", testJournalOnlyTestCalls},
 	{"Introspect and RevokeAsCaller", testCallerHelpers},
 	{"one server shared by parallel subtests through With", testSharedWith},
+	{"RFC 9701/JWT answers broken on cue", testJWTFaults},
 	{"a script step needs a trigger", testStepNeedsTrigger},
 }
 
@@ -314,12 +315,16 @@ func introspect(t testing.TB, s *testkit.Server, token string) answer {
 	return post(t, s, s.IntrospectionURL(), url.Values{"token": {token}})
 }
 
-// post sends form to u as s's default caller, with HTTP Basic.
-func post(t testing.TB, s *testkit.Server, u string, form url.Values) answer {
+// post sends form to u as s's default caller, with HTTP Basic, and the
+// header lines kv (name, value, …).
+func post(t testing.TB, s *testkit.Server, u string, form url.Values, kv ...string) answer {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		req.Header.Set(kv[i], kv[i+1])
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(url.QueryEscape(s.ClientID()), url.QueryEscape(s.ClientSecret()))
