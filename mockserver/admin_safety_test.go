@@ -135,6 +135,33 @@ func TestAdminRebindingHost(t *testing.T) {
 	}
 }
 
+// TestWithAdminHostsNames checks that WithAdminHosts takes host names
+// only: a wildcard, which the allow-list would match literally and so
+// never, is refused with a message saying so, like anything else that is
+// no host name.
+func TestWithAdminHostsNames(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ host, wantErr string }{
+		{"*.example.test", "wildcards are not supported"},
+		{"mock.*", "wildcards are not supported"},
+		{"http://mock.example.test", "invalid host name"},
+		{"mock..example.test", "invalid host name"},
+		{"mock example.test", "invalid host name"},
+		{"", "invalid host name"},
+		{"Mock.Example.Test.:8443", ""},
+		{"my_service", ""},
+		{"[fd00::1]", ""},
+	} {
+		_, err := mockserver.New(mockserver.WithAdminHosts(tt.host))
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("WithAdminHosts(%q): %v; want no error", tt.host, err)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("WithAdminHosts(%q): %v; want an error saying %q", tt.host, err, tt.wantErr)
+		}
+	}
+}
+
 // TestAdminTwoAuthorizationHeaders checks that the admin API refuses two
 // Authorization headers (400) as the public endpoints do, rather than
 // reading the first.

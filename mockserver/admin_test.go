@@ -147,6 +147,10 @@ func TestAdminAPI(t *testing.T) {
 		`{"calls":[{"time":"2030-01-02T03:04:05.5Z","namespace":"","endpoint":"introspect","client_id":"rs","auth_method":"basic",` +
 			`"token_type_hint":"","status":503,"active":false,"fault":"status 503","token":"active-token"}]}`}.check(t, ts)
 	_ = calls
+	// A filter that cannot be decoded is refused, not dropped (which
+	// would answer the whole journal).
+	adminStep{"calls with a malformed filter", "GET", "/admin/calls?endpoint=introspect&token=%zz", "", 400,
+		`{"error":"invalid_request","error_description":"malformed percent-encoding in the query"}`}.check(t, ts)
 	var all struct{ Calls []mockserver.Call }
 	if err := json.Unmarshal([]byte(admin(t, ts, "GET", "/admin/calls", "").body), &all); err != nil || len(all.Calls) != 8 {
 		t.Errorf("journal holds %d calls (%v); want the 8 protocol calls, no admin ones", len(all.Calls), err)

@@ -88,3 +88,30 @@ func canonicalHost(host string) string {
 	}
 	return strings.ToLower(strings.TrimSuffix(host, "."))
 }
+
+// validHostName reports whether host (a port and a final dot allowed) is
+// an IP address or a DNS name: dot-separated labels of 1 to 63 letters,
+// digits, '-' and '_' (compose service names may hold one).
+func validHostName(host string) bool {
+	if _, port, err := net.SplitHostPort(host); err == nil && strings.Trim(port, "0123456789") != "" {
+		return false // "http://name" splits as host "http", port "//name"
+	}
+	h := canonicalHost(host)
+	if ip := strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"); net.ParseIP(ip) != nil {
+		return true
+	}
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(h, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for _, r := range label {
+			if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' && r != '_' {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -18,7 +18,7 @@ func checkDescription(t *testing.T, name, desc string) {
 
 // TestErrorDescriptionReadable checks that error_description stays
 // printable ASCII without '"' or '\' and still reads well: a quoted value
-// keeps its quotes as '…', each non-ASCII character is one '?' (SPEC ER-1).
+// keeps its quotes as '…', each non-ASCII character is one '?', but § is "section" (SPEC ER-1).
 func TestErrorDescriptionReadable(t *testing.T) {
 	t.Parallel()
 	ts, _ := adminServer(t)
@@ -27,8 +27,11 @@ func TestErrorDescriptionReadable(t *testing.T) {
 		wantStatus               int
 		want                     string
 	}{
-		{"ER-1/quotes, backslash and unicode in a fixture error", "POST", "/admin/tokens", `{"token":"x","exp":"1 §our \"q\" a\\b"}`, 400,
+		{"ER-1/quotes, backslash and unicode in a fixture error", "POST", "/admin/tokens", `{"token":"x","exp":"1 ħour \"q\" a\\b"}`, 400,
 			`body:1:20: exp: invalid duration '1 ?our 'q' a/b'`},
+		{"ER-1/a section sign in an RFC citation reads as section", "POST", "/admin/clients",
+			`{"client_id":"c","token_endpoint_auth_method":"none","redirect_uris":["/cb"]}`, 400,
+			`body:1:71: redirect_uris[0]: redirect URI '/cb' is not absolute (RFC 6749 section 3.1.2)`},
 		{"ER-1/unicode in a key", "POST", "/admin/tokens", `{"tokén":"x"}`, 400,
 			`body:1:2: ['tok?n']: unknown key (did you mean 'token'?)`},
 		{"ER-1/emoji is one ?", "POST", "/admin/clock/advance", `{"by":"2 🕑"}`, 400,

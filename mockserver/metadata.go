@@ -37,8 +37,9 @@ type metadata struct {
 	SubjectTypesSupported []string `json:"subject_types_supported,omitempty"`
 	IDTokenSigningAlgs    []string `json:"id_token_signing_alg_values_supported,omitempty"`
 	// PKCE (RFC 7636 §6.2), the iss authorization response parameter
-	// (RFC 9207 §3), userinfo (OpenID Connect Discovery §3) and
-	// RP-initiated logout (RP-Initiated Logout §3.1).
+	// (RFC 9207 §3), userinfo (OpenID Connect Discovery §3, registered for
+	// RFC 8414 documents by its §7.1.2) and RP-initiated logout
+	// (RP-Initiated Logout §3.1): in both documents, like the endpoints.
 	CodeChallengeMethods []string `json:"code_challenge_methods_supported"`
 	AuthorizationRespIss bool     `json:"authorization_response_iss_parameter_supported"`
 	UserinfoEndpoint     string   `json:"userinfo_endpoint,omitempty"`
@@ -61,6 +62,8 @@ func newMetadata(st *state, issuer string, openid bool) *metadata {
 		TokenEndpointAuthMethods: []string{"client_secret_basic", "client_secret_post"},
 		CodeChallengeMethods:     []string{"S256"},
 		AuthorizationRespIss:     true,
+		UserinfoEndpoint:         base + "/userinfo",
+		EndSessionEndpoint:       base + "/logout",
 		RevocationEndpoint:       base + "/revoke",
 		// "Bearer" is from the OAuth Access Token Types registry, which
 		// RFC 8414 §2 allows in these two lists.
@@ -83,8 +86,6 @@ func newMetadata(st *state, issuer string, openid bool) *metadata {
 		// openid_connect reject a document without them.
 		m.SubjectTypesSupported = []string{"public"}
 		m.IDTokenSigningAlgs = []string{"RS256"}
-		m.UserinfoEndpoint = base + "/userinfo"
-		m.EndSessionEndpoint = base + "/logout"
 	}
 	return m
 }

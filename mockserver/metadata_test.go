@@ -52,12 +52,13 @@ func TestMetadata(t *testing.T) {
 				"introspection_signing_alg_values_supported":    []any{"RS256", "PS256"},
 				"introspection_encryption_alg_values_supported": []any{"RSA-OAEP-256"},
 				"introspection_encryption_enc_values_supported": []any{"A128CBC-HS256", "A256GCM"},
+				// MD-10: both documents name every endpoint of the flow.
+				"userinfo_endpoint":    ts.URL + "/userinfo",
+				"end_session_endpoint": ts.URL + "/logout",
 			}
 			if strings.HasSuffix(path, "openid-configuration") {
 				want["subject_types_supported"] = []any{"public"}              // MD-10
 				want["id_token_signing_alg_values_supported"] = []any{"RS256"} // MD-10, OIDC Discovery §3
-				want["userinfo_endpoint"] = ts.URL + "/userinfo"
-				want["end_session_endpoint"] = ts.URL + "/logout"
 			}
 			checkMembers(t, m, want, true)
 			// MD-7: no null, and no empty list.

@@ -116,10 +116,16 @@ func WithAdminToken(tok string) Option {
 // localhost, a *.localhost name or a single-label name (a compose service):
 // a page that makes its own name resolve to the server (DNS rebinding) is
 // refused 403. Requests with the valid admin token pass with any Host.
+// Each name is matched exactly: a wildcard such as *.example.test is an
+// error, as is anything that is not a host name.
 func WithAdminHosts(hosts ...string) Option {
 	return func(c *config) error {
 		for _, h := range hosts {
-			if h = strings.TrimSpace(h); h == "" || strings.ContainsAny(h, "/ ") {
+			h = strings.TrimSpace(h)
+			if strings.Contains(h, "*") {
+				return fmt.Errorf("WithAdminHosts: %q: wildcards are not supported; list each host name", h)
+			}
+			if !validHostName(h) {
 				return fmt.Errorf("WithAdminHosts: invalid host name %q", h)
 			}
 			c.adminHosts = append(c.adminHosts, h)

@@ -112,7 +112,8 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, e *oauthError) {
 //   - a Go-quoted string, as %q writes one into an error, is unquoted and
 //     put in single quotes: "a\"b" becomes 'a'b';
 //   - any other double quote becomes a single quote, a backslash a slash;
-//   - a line break becomes "; ", a tab a space, an ellipsis "...";
+//   - a line break becomes "; ", a tab a space, an ellipsis "...", a
+//     section sign "section " (fixture errors cite "RFC 6749 §3.1.2");
 //   - any other character outside printable ASCII becomes one '?' (one
 //     per rune, or per byte of invalid UTF-8).
 //
@@ -156,6 +157,11 @@ func appendSafeText(b []byte, s string, unquote bool) []byte {
 			b = append(b, ' ')
 		case '…':
 			b = append(b, "..."...)
+		case '§':
+			b = append(b, "section "...)
+			if i < len(s) && s[i] == ' ' {
+				i++
+			}
 		default:
 			b = append(b, '?')
 		}

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -384,7 +385,14 @@ func (s *Server) adminEndpoint(path string, h adminHandler) http.Handler {
 		if !s.adminAuthorized(w, r, c) {
 			return
 		}
-		req := AdminRequest{Server: s, NS: s.def, Query: r.URL.Query()}
+		// r.URL.Query drops a malformed pair, which would turn
+		// GET /admin/calls?token=%zz into the whole journal.
+		query, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			s.writeError(w, c, errInvalidRequest("malformed percent-encoding in the query"))
+			return
+		}
+		req := AdminRequest{Server: s, NS: s.def, Query: query}
 		if raw, ok := vars["ns"]; ok {
 			ns, err := s.namespaceFor(raw, true)
 			if err != nil {

@@ -107,15 +107,17 @@ func (ns *Namespace) updateState(change func(st *state) error) error {
 }
 
 // Users returns the namespace's users in the order they were added
-// (fixtures first). Passwords are included: they are test data.
-func (ns *Namespace) Users() []fixtures.User {
+// (fixtures first). Passwords are included: they are test data. The error
+// is always nil; it is there for the interface Namespace shares with the
+// admin API's client.
+func (ns *Namespace) Users() ([]fixtures.User, error) {
 	st := ns.state()
 	out := make([]fixtures.User, 0, len(st.userList))
 	for _, u := range st.userList {
 		out = append(out, fixtures.User{Sub: u.sub, Username: u.username, Password: u.password,
 			Claims: maps.Clone(u.claims), Default: u.def})
 	}
-	return out
+	return out, nil
 }
 
 // SetNextLogin makes the next authorization request of the namespace that

@@ -26,6 +26,7 @@ type backend interface {
 	ClearCalls() error
 	AddClient(c fixtures.Client) error
 	AddUser(u fixtures.User) error
+	Users() ([]fixtures.User, error)
 	SetNextLogin(who string) error
 
 	ReadClock() (mockserver.ClockReading, error)

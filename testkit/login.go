@@ -49,6 +49,17 @@ func (s *Server) AddUser(u fixtures.User) error {
 	return nil
 }
 
+// Users returns the users who may log in, in the order they were added
+// (fixtures first), passwords included. An error fails the test.
+func (s *Server) Users() ([]fixtures.User, error) {
+	s.rep.Helper()
+	users, err := s.be.Users()
+	if err != nil {
+		return nil, s.fail("testkit: Users: %w", err)
+	}
+	return users, nil
+}
+
 // SetNextLogin makes the next authorization request that names nobody (no
 // login_hint) log in as who, a user's sub or username, once; "" cancels
 // it. An unknown user (mockserver.ErrNotFound) fails the test.

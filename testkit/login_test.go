@@ -56,6 +56,10 @@ func testLogin(t *testing.T, as *testkit.Server) {
 	if err := as.AddUser(fixtures.User{Sub: "user-456", Username: "bob", Claims: map[string]any{"team": "blue"}}); err != nil {
 		t.Fatal(err)
 	}
+	users, err := as.Users()
+	if err != nil || len(users) != 2 || users[0].Sub != "user-123" || !users[0].Default || users[1].Username != "bob" || users[1].Claims["team"] != "blue" {
+		t.Errorf("Users = %+v, %v", users, err)
+	}
 	conf := &oauth2.Config{ClientID: "spa", RedirectURL: "http://127.0.0.1:3000/callback", Scopes: []string{"openid"},
 		Endpoint: oauth2.Endpoint{AuthURL: as.AuthorizationURL(), TokenURL: as.TokenURL()}}
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, as.Client())

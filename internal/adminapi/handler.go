@@ -137,8 +137,12 @@ func (admin) AddClient(r mockserver.AdminRequest) (int, any, error) {
 // ListUsers handles "GET /admin/users": {"users":[…]} in the order they
 // were added.
 func (admin) ListUsers(r mockserver.AdminRequest) (int, any, error) {
+	users, err := r.NS.Users()
+	if err != nil {
+		return 0, nil, err
+	}
 	out := Users{Users: []User{}}
-	for _, u := range r.NS.Users() {
+	for _, u := range users {
 		out.Users = append(out.Users, NewUser(u))
 	}
 	return http.StatusOK, out, nil
