@@ -372,20 +372,22 @@ func (s *Server) Revoke(token string) error {
 // error.
 func (s *Server) RevokeSubject(sub string) (int, error) {
 	s.rep.Helper()
-	n, err := s.be.RevokeSubject(sub)
-	if err != nil {
-		return 0, s.fail("testkit: RevokeSubject(%q): %w", sub, err)
-	}
-	return n, nil
+	return s.revokeBy("RevokeSubject", sub, s.be.RevokeSubject)
 }
 
 // RevokeClient revokes every token the server holds whose client_id is
 // clientID, as RevokeSubject does for a subject (mockserver.RevokedClient).
 func (s *Server) RevokeClient(clientID string) (int, error) {
 	s.rep.Helper()
-	n, err := s.be.RevokeClient(clientID)
+	return s.revokeBy("RevokeClient", clientID, s.be.RevokeClient)
+}
+
+// revokeBy runs RevokeSubject or RevokeClient (op) of who on the backend.
+func (s *Server) revokeBy(op, who string, f func(string) (int, error)) (int, error) {
+	s.rep.Helper()
+	n, err := f(who)
 	if err != nil {
-		return 0, s.fail("testkit: RevokeClient(%q): %w", clientID, err)
+		return 0, s.fail("testkit: %s(%q): %w", op, who, err)
 	}
 	return n, nil
 }
