@@ -14,16 +14,6 @@ import (
 // §2, §3.1.3.6): RS256 JWTs signed with the server's key (jwks.go, on
 // go-jose), whose kid is at jwks_uri.
 
-// isIDTokenMember reports whether name is a member the server sets in ID
-// Tokens and userinfo answers, which a user's claims may not shadow.
-func isIDTokenMember(name string) bool {
-	switch name {
-	case "nonce", "auth_time", "at_hash", "c_hash", "azp", "acr", "amr", "sid":
-		return true
-	}
-	return false
-}
-
 // idToken signs the ID Token of grant g for the access token issued at
 // iat, valid for lifetime seconds.
 func (s *Server) idToken(issuer string, g *grantInfo, access string, iat time.Time, lifetime int64) (string, error) {

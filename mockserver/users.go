@@ -38,7 +38,7 @@ func checkUserClaims(claims map[string]any) error {
 		switch {
 		case name == "":
 			return fmt.Errorf("claim with an empty name")
-		case isRegistered(name) || isIDTokenMember(name):
+		case isRegistered(name) || fixtures.IsIDTokenMember(name):
 			return fmt.Errorf("claim %q shadows a registered member", name)
 		}
 	}
