@@ -110,7 +110,7 @@ func TestAdminAPI(t *testing.T) {
 		{"TL-3/default exp", "GET", "/admin/tokens/a%2Fb+c==", "", 200, `{"token":"a/b+c==","exp":` + at(time.Hour) + `,"revoked":false,"state":"active","calls":0}`},
 		{"revoke", "POST", "/admin/tokens/adm-1/revoke", "", 204, ""},
 		{"revoke escaped", "POST", "/admin/tokens/a%2Fb+c==/revoke", "", 204, ""},
-		{"state revoked", "GET", "/admin/tokens/adm-1", "", 200, `~"revoked":true,"state":"revoked","calls":1}`},
+		{"state revoked", "GET", "/admin/tokens/adm-1", "", 200, `~"revoked":true,"revoked_by":"direct","state":"revoked","calls":1}`},
 		{"expire", "POST", "/admin/tokens/minimal-token/expire", "", 204, ""},
 		{"script", "PUT", "/admin/tokens/active-token/script", `{"script":[{"on_call":1,"respond":{"status":503,"retry_after":"3s"}},{"after":"10m","state":"expired"}]}`, 204, ""},
 		{"script shown", "GET", "/admin/tokens/active-token", "", 200, `~"script":[{"on_call":1,"respond":{"status":503,"retry_after":"3s"}},{"after":"10m0s","state":"expired"}],"revoked":false,"state":"active","calls":0}`},

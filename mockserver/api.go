@@ -92,6 +92,10 @@ type TokenInfo struct {
 	// Calls counts the authenticated introspections of the token since it
 	// was loaded, added or last given a script (SetScript).
 	Calls int
+	// RevokedBy says why the token is revoked: RevokedDirect,
+	// RevokedSubject, RevokedClient, RevokedGrant, RevokedFixture,
+	// RevokedRotated or RevokedLogout; "" when it is not.
+	RevokedBy string
 }
 
 // Fault is an answer a client must survive, played instead of the normal

@@ -35,6 +35,7 @@ type call struct {
 	status     int        // HTTP status answered; 0 for none
 	active     bool       // an introspection answered active:true
 	fault      string     // the fault played, "" for none
+	why        string     // why an introspection answered inactive, "" otherwise
 }
 
 // handlerFunc is an endpoint handler: it gets the namespace resolved from
@@ -76,6 +77,7 @@ func (s *Server) record(ctx context.Context, ns *Namespace, c *call) {
 			Status:        c.status,
 			Active:        c.active,
 			Fault:         c.fault,
+			Why:           c.why,
 		})
 	}
 }

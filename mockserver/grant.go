@@ -171,7 +171,8 @@ func (ns *Namespace) refreshLocked(st *state, cl *client, f *form, now time.Time
 	}
 	res, err := ns.issueGrantLocked(st, e.grant, scope, now)
 	if err == nil {
-		e.rotated, e.revoked = true, true
+		e.rotated = true
+		e.revoke(RevokedRotated)
 	}
 	return res, err
 }
@@ -181,7 +182,7 @@ func (ns *Namespace) refreshLocked(st *state, cl *client, f *form, now time.Time
 func (ns *Namespace) revokeGrantLocked(id string) {
 	for _, e := range ns.tokens {
 		if e.grant != nil && e.grant.id == id {
-			e.revoked = true
+			e.revoke(RevokedGrant)
 		}
 	}
 	for _, ac := range ns.codes {
@@ -240,8 +241,7 @@ func (ns *Namespace) endUserGrants(sub string) int {
 func (ns *Namespace) endUserGrantsLocked(sub string) int {
 	n := 0
 	for _, e := range ns.tokens {
-		if e.grant != nil && e.grant.user.sub == sub && !e.revoked {
-			e.revoked = true
+		if e.grant != nil && e.grant.user.sub == sub && e.revoke(RevokedLogout) {
 			n++
 		}
 	}

@@ -28,14 +28,18 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 	if s.refuseCall(w, c, who, err, f.token) {
 		return
 	}
-	active, body, fault, faultDesc := ns.introspectAs(who.client, f.token, c.time)
+	active, body, fault, faultDesc, why := ns.introspectAs(who.client, f.token, c.time)
+	c.why = why
 
 	if p := ns.takeFault(slotIntrospect); p != nil {
 		fault, faultDesc = &p.f, p.desc
 	} else if stub := ns.stub.Load(); stub != nil {
 		if a, ok := (*stub)(StubRequest{Token: f.token, TokenTypeHint: f.hint, ClientID: who.clientID,
 			AuthMethod: string(who.method), Now: c.time}); ok {
-			active, body, fault, faultDesc = a.Active, activeBody{}, nil, ""
+			active, body, fault, faultDesc, c.why = a.Active, activeBody{}, nil, "", ""
+			if !a.Active {
+				c.why = "stub"
+			}
 			if a.Active {
 				var rerr error
 				if body, rerr = renderAnswer(&a.Token, c.time, st.issuer); rerr != nil {
@@ -67,11 +71,12 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 
 // introspectAs looks token up for the authenticated caller cl (nil for an
 // anonymous one) at now, counting the call: whether it is active and its
-// pre-rendered body, and the fault its script plays (nil for none) with
-// its description. It holds the read lock for the lookup only. A token
-// the store does not hold is answered by the first token pattern that
-// matches it, if any, after the lock is released.
-func (ns *Namespace) introspectAs(cl *client, token string, now time.Time) (active bool, body activeBody, fault *Fault, desc string) {
+// pre-rendered body, the fault its script plays (nil for none) with its
+// description, and why it is inactive (for the journal; "" when active).
+// It holds the read lock for the lookup only. A token the store does not
+// hold is answered by the first token pattern that matches it, if any,
+// after the lock is released.
+func (ns *Namespace) introspectAs(cl *client, token string, now time.Time) (active bool, body activeBody, fault *Fault, desc, why string) {
 	ns.mu.RLock()
 	e := ns.tokens[token]
 	if e == nil {
@@ -80,24 +85,26 @@ func (ns *Namespace) introspectAs(cl *client, token string, now time.Time) (acti
 		if p, m := st.matchPattern(token); p != nil {
 			return p.introspect(token, m, cl, now)
 		}
-		return false, activeBody{}, nil, ""
+		return false, activeBody{}, nil, "", "unknown token"
 	}
 	defer ns.mu.RUnlock()
 	n := e.calls.Add(1) // exactly once per authenticated introspection
 	state := e.stateAt(now)
+	scripted := false
 	if e.script != nil {
 		var override string
 		override, fault, desc = e.script.eval(n, now)
 		if override != "" {
-			state = override
+			state, scripted = override, true
 		}
 	}
 	// SPEC TL-6: a token limited to some callers is inactive to the
 	// others, whatever its state or script says.
-	if active = state == StateActive && e.visibleTo(cl); active {
+	visible := e.visibleTo(cl)
+	if active = state == StateActive && visible; active {
 		body = e.body // immutable after render: no copy needed
 	}
-	return active, body, fault, desc
+	return active, body, fault, desc, whyInactive(e, state, scripted, visible)
 }
 
 // writeIntrospection writes the normal answer: the active body, or
@@ -213,15 +220,9 @@ func (ns *Namespace) revokeAs(cl *client, token string) *oauthError {
 // access token of its grant along (RFC 7009 §2.1, SPEC RV-5); other
 // refresh tokens of the grant stay. ns.mu must be held for writing.
 func (ns *Namespace) revokeEntryLocked(e *entry, cascade bool) {
-	e.revoked = true
-	if !cascade || e.src.Kind != KindRefreshToken || e.src.Grant == "" {
-		return
-	}
-	grant := e.src.Grant
-	for _, o := range ns.tokens {
-		if o.src.Grant == grant && o.src.Kind != KindRefreshToken {
-			o.revoked = true
-		}
+	e.revoke(RevokedDirect)
+	if cascade && e.src.Kind == KindRefreshToken && e.src.Grant != "" {
+		ns.cascadeLocked(e.src.Grant)
 	}
 }
 

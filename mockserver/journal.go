@@ -52,6 +52,13 @@ type Call struct {
 	// "drop" or "malformed invalid_json" (several joined by ", "); "" for
 	// none.
 	Fault string `json:"fault"`
+	// Why says why an introspection answered {"active":false}: "unknown
+	// token", "expired", "not_yet_valid", "not introspectable by this
+	// caller", "script: <state>", "stub", or for a revoked token "revoked
+	// directly", "revoked by subject", "revoked by client", "revoked by
+	// grant cascade", "revoked in the fixtures", "revoked on rotation" or
+	// "revoked at logout"; "" for other calls.
+	Why string `json:"why,omitempty"`
 }
 
 // Journal bounds of what one call keeps.
@@ -94,6 +101,10 @@ func (c Call) String() string {
 		b.WriteString(" fault=")
 		b.WriteString(strconv.Quote(c.Fault))
 	}
+	if c.Why != "" {
+		b.WriteString(" why=")
+		b.WriteString(strconv.Quote(c.Why))
+	}
 	return b.String()
 }
 
@@ -112,6 +123,9 @@ func (c Call) LogValue() slog.Value {
 	}
 	if c.Fault != "" {
 		attrs = append(attrs, slog.String("fault", c.Fault))
+	}
+	if c.Why != "" {
+		attrs = append(attrs, slog.String("why", c.Why))
 	}
 	return slog.GroupValue(attrs...)
 }

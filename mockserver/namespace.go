@@ -148,13 +148,15 @@ type client struct {
 // entry is a token of the store. Fields other than calls are guarded by
 // Namespace.mu: read with it held, written with it held for writing.
 type entry struct {
-	src      *fixtures.Token // what the token was made from; never modified
-	revoked  bool
-	hasNbf   bool
-	hasExp   bool
-	iat      time.Time // resolved; zero when unset
-	nbf, exp time.Time // resolved; zero when unset (hasNbf, hasExp tell unset from set)
-	body     activeBody
+	src     *fixtures.Token // what the token was made from; never modified
+	revoked bool
+	// revokedBy says why revoked is set: a Revoked* name.
+	revokedBy string
+	hasNbf    bool
+	hasExp    bool
+	iat       time.Time // resolved; zero when unset
+	nbf, exp  time.Time // resolved; zero when unset (hasNbf, hasExp tell unset from set)
+	body      activeBody
 	// issuedTo is the client a /token token was issued to; nil for
 	// fixture tokens. Such tokens authenticate bearer callers (SPEC CA-5).
 	issuedTo *client
@@ -500,14 +502,17 @@ func newEntry(t *fixtures.Token, steps []Step, now time.Time, issuer string) (*e
 	if err != nil {
 		return nil, err
 	}
-	return &entry{
+	e := &entry{
 		src: t, iat: iat,
 		hasNbf: t.Nbf.IsSet(), nbf: nbf,
 		hasExp: t.Exp.IsSet(), exp: exp,
-		body:    body,
-		revoked: t.Revoked,
-		script:  newScript(steps, now),
-	}, nil
+		body:   body,
+		script: newScript(steps, now),
+	}
+	if t.Revoked {
+		e.revoke(RevokedFixture)
+	}
+	return e, nil
 }
 
 // derivedIssuer returns the issuer of r when none is configured: its

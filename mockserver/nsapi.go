@@ -173,7 +173,7 @@ func (e *entry) info(tok string, now time.Time) TokenInfo {
 			state = s
 		}
 	}
-	return TokenInfo{Token: t, State: state, Calls: int(calls)}
+	return TokenInfo{Token: t, State: state, Calls: int(calls), RevokedBy: e.revokedBy}
 }
 
 // Tokens returns every token of the namespace, sorted by token string.

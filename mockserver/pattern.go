@@ -237,20 +237,25 @@ func (st *state) matchPattern(tok string) (*pattern, []int) {
 
 // introspect answers tok, which p matched with m, for caller cl at now:
 // its state, its script's override and fault, and the answer when active.
-func (p *pattern) introspect(tok string, m []int, cl *client, now time.Time) (active bool, body activeBody, fault *Fault, desc string) {
+func (p *pattern) introspect(tok string, m []int, cl *client, now time.Time) (active bool, body activeBody, fault *Fault, desc, why string) {
 	state := p.tmpl.stateAt(now)
+	scripted := false
 	if p.tmpl.script != nil {
 		var override string
 		override, fault, desc = p.tmpl.script.eval(0, now) // after steps only: no call count
 		if override != "" {
-			state = override
+			state, scripted = override, true
 		}
 	}
-	if state != StateActive || !p.tmpl.visibleTo(cl) {
-		return false, activeBody{}, fault, desc
+	visible := p.tmpl.visibleTo(cl)
+	if state != StateActive || !visible {
+		return false, activeBody{}, fault, desc, whyInactive(p.tmpl, state, scripted, visible)
 	}
 	body, ok := p.body(tok, m)
-	return ok, body, fault, desc
+	if !ok {
+		return false, activeBody{}, fault, desc, "no scope token may hold what the pattern's groups matched"
+	}
+	return true, body, fault, desc, ""
 }
 
 // patternEntryLocked returns an entry for tok made from the first

@@ -44,6 +44,7 @@ type Admin interface {
 	RevokeToken(AdminRequest) (status int, body any, err error)    // POST /admin/tokens/{token}/revoke
 	ExpireToken(AdminRequest) (status int, body any, err error)    // POST /admin/tokens/{token}/expire
 	SetScript(AdminRequest) (status int, body any, err error)      // PUT /admin/tokens/{token}/script
+	RevokeBy(AdminRequest) (status int, body any, err error)       // POST /admin/revoke
 	AddClient(AdminRequest) (status int, body any, err error)      // POST /admin/clients
 	ListUsers(AdminRequest) (status int, body any, err error)      // GET /admin/users
 	AddUser(AdminRequest) (status int, body any, err error)        // POST /admin/users
@@ -263,6 +264,7 @@ func (s *Server) adminRoutes(r *mux.Router, prefix string, admin Admin) {
 	route("tokens/{token}/revoke", POST(admin.RevokeToken))
 	route("tokens/{token}/expire", POST(admin.ExpireToken))
 	route("tokens/{token}/script", PUT(admin.SetScript))
+	route("revoke", POST(admin.RevokeBy))
 	route("clients", POST(admin.AddClient))
 	route("users", GET(admin.ListUsers), POST(admin.AddUser))
 	route("next-login", PUT(admin.SetNextLogin), DELETE(admin.ClearNextLogin))

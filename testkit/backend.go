@@ -14,6 +14,8 @@ import (
 type backend interface {
 	AddToken(t mockserver.Token) (string, error)
 	Revoke(token string) error
+	RevokeSubject(sub string) (int, error)
+	RevokeClient(clientID string) (int, error)
 	Expire(token string) error
 	Remove(token string) error
 	Reset() error

@@ -364,6 +364,34 @@ func (s *Server) Revoke(token string) error {
 	return s.tokenOp("Revoke", token, s.be.Revoke)
 }
 
+// RevokeSubject revokes every token the server holds whose sub is sub:
+// fixture, added and issued ones (a refresh token with its grant's access
+// tokens), as POST /admin/revoke {"sub":…} does; tokens issued later are
+// not affected. It returns how many tokens it revoked; Tokens and Calls
+// say why each is inactive (mockserver.RevokedSubject). An empty sub is an
+// error.
+func (s *Server) RevokeSubject(sub string) (int, error) {
+	s.rep.Helper()
+	return s.revokeBy("RevokeSubject", sub, s.be.RevokeSubject)
+}
+
+// RevokeClient revokes every token the server holds whose client_id is
+// clientID, as RevokeSubject does for a subject (mockserver.RevokedClient).
+func (s *Server) RevokeClient(clientID string) (int, error) {
+	s.rep.Helper()
+	return s.revokeBy("RevokeClient", clientID, s.be.RevokeClient)
+}
+
+// revokeBy runs RevokeSubject or RevokeClient (op) of who on the backend.
+func (s *Server) revokeBy(op, who string, f func(string) (int, error)) (int, error) {
+	s.rep.Helper()
+	n, err := f(who)
+	if err != nil {
+		return 0, s.fail("testkit: %s(%q): %w", op, who, err)
+	}
+	return n, nil
+}
+
 // Expire sets token's exp to the server clock's now, so it is inactive from
 // now on. An unknown token is mockserver.ErrNotFound.
 func (s *Server) Expire(token string) error {

@@ -174,6 +174,30 @@ func (c *Client) Revoke(token string) error {
 	return c.do(http.MethodPost, path, show, nil, nil)
 }
 
+// RevokeSubject revokes every token of sub as Namespace.RevokeSubject
+// does: POST /admin/revoke {"sub":…}.
+func (c *Client) RevokeSubject(sub string) (int, error) {
+	if sub == "" {
+		return 0, errors.New("RevokeSubject: empty sub")
+	}
+	return c.revokeBy(RevokeBy{Sub: sub})
+}
+
+// RevokeClient revokes every token of clientID as
+// Namespace.RevokeClient does: POST /admin/revoke {"client_id":…}.
+func (c *Client) RevokeClient(clientID string) (int, error) {
+	if clientID == "" {
+		return 0, errors.New("RevokeClient: empty client_id")
+	}
+	return c.revokeBy(RevokeBy{ClientID: clientID})
+}
+
+func (c *Client) revokeBy(by RevokeBy) (int, error) {
+	var out Revoked
+	err := c.do(http.MethodPost, "/admin/revoke", "/admin/revoke", by, &out)
+	return out.Revoked, err
+}
+
 // Expire expires the token as Namespace.Expire does.
 func (c *Client) Expire(token string) error {
 	path, show := tokenPath(token, "/expire")

@@ -88,6 +88,25 @@ func (admin) RevokeToken(r mockserver.AdminRequest) (int, any, error) {
 	return ok(errNoToken(r.NS.Revoke(r.Token)))
 }
 
+// RevokeBy handles "POST /admin/revoke": {"sub":"…"} or {"client_id":"…"}
+// revokes every token of that subject or client. 200 {"revoked":N}.
+func (admin) RevokeBy(r mockserver.AdminRequest) (int, any, error) {
+	by, err := fixtures.ParseRevokeBy("body", r.Body)
+	if err != nil {
+		return 0, nil, err
+	}
+	var n int
+	if by.Sub != "" {
+		n, err = r.NS.RevokeSubject(by.Sub)
+	} else {
+		n, err = r.NS.RevokeClient(by.ClientID)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, Revoked{Revoked: n}, nil
+}
+
 // ExpireToken handles "POST /admin/tokens/{token}/expire".
 func (admin) ExpireToken(r mockserver.AdminRequest) (int, any, error) {
 	return ok(errNoToken(r.NS.Expire(r.Token)))

@@ -45,9 +45,22 @@ type Token struct {
 // state and its call count.
 type TokenInfo struct {
 	Token
-	Revoked bool   `json:"revoked"` // always shown in answers
-	State   string `json:"state"`
-	Calls   int    `json:"calls"`
+	Revoked   bool   `json:"revoked"` // always shown in answers
+	RevokedBy string `json:"revoked_by,omitempty"`
+	State     string `json:"state"`
+	Calls     int    `json:"calls"`
+}
+
+// RevokeBy is the body of POST /admin/revoke: one of Sub and ClientID.
+type RevokeBy struct {
+	Sub      string `json:"sub,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
+}
+
+// Revoked is the answer of POST /admin/revoke: how many tokens it
+// revoked.
+type Revoked struct {
+	Revoked int `json:"revoked"`
 }
 
 // Audience is the aud member: a string, or a list (List, or more than one
@@ -290,7 +303,7 @@ func NewToken(t mockserver.Token) Token {
 
 // NewTokenInfo returns ti in wire form, as GET /admin/tokens answers it.
 func NewTokenInfo(ti mockserver.TokenInfo) TokenInfo {
-	return TokenInfo{Token: NewToken(ti.Token), Revoked: ti.Revoked, State: ti.State, Calls: ti.Calls}
+	return TokenInfo{Token: NewToken(ti.Token), Revoked: ti.Revoked, RevokedBy: ti.RevokedBy, State: ti.State, Calls: ti.Calls}
 }
 
 func unixTime(t time.Time) *Time {
@@ -332,7 +345,7 @@ func (wi TokenInfo) Decode() (mockserver.TokenInfo, error) {
 		}
 		t.Script = append(t.Script, st)
 	}
-	return mockserver.TokenInfo{Token: t, State: wi.State, Calls: wi.Calls}, nil
+	return mockserver.TokenInfo{Token: t, State: wi.State, Calls: wi.Calls, RevokedBy: wi.RevokedBy}, nil
 }
 
 // NewStep returns s in wire form. A step without a trigger is sent

@@ -60,6 +60,7 @@ var cases = []struct {
 	{"Introspect and RevokeAsCaller", testCallerHelpers},
 	{"one server shared by parallel subtests through With", testSharedWith},
 	{"RFC 9701/JWT answers broken on cue", testJWTFaults},
+	{"RevokeSubject and RevokeClient", testRevokeSubjectClient},
 	{"a script step needs a trigger", testStepNeedsTrigger},
 }
 
