@@ -245,6 +245,20 @@ func TestNamespacesBelongToTheAdmin(t *testing.T) {
 	if names := osrv.Namespaces(); len(names) != 1 || names[0] != "first" {
 		t.Errorf("open admin API: namespaces %q; want [first]", names)
 	}
+	// A path under a prefix that no route serves is no use: 404, and it
+	// makes nothing, so a typo or a probe does not use up --max-namespaces.
+	for _, path := range []string{"/ns/typo/introspekt", "/ns/zz/../../admin/tokens", "/ns/probe/"} {
+		if got := do(t, open, req{method: "GET", path: path}); got.status != 404 {
+			t.Errorf("open admin API, GET %s: %d %s; want 404", path, got.status, got.body)
+		}
+	}
+	if names := osrv.Namespaces(); len(names) != 1 {
+		t.Errorf("open admin API: 404s made namespaces: %q; want [first]", names)
+	}
+	if got := do(t, open, req{method: "GET", path: "/ns/first/introspekt"}); got.status != 404 ||
+		decodeErr(t, got.body).Description != "no such endpoint" {
+		t.Errorf("an existing namespace's unknown path: %d %s; want 404 no such endpoint", got.status, got.body)
+	}
 	// The admin API off: nothing else could make one, so first use does.
 	offSrv, err := mockserver.New(mockserver.WithFixtures(testSet()), mockserver.WithAdminToken(tok))
 	if err != nil {

@@ -275,11 +275,19 @@ func TestAuthorizeErrors(t *testing.T) {
 		{"plain PKCE", "client_id=spa&response_type=code&redirect_uri=http://127.0.0.1/spa&code_challenge=" + challenge + "&code_challenge_method=plain", "invalid_request", "plain is not allowed"},
 		{"unknown login_hint", "client_id=web&response_type=code&login_hint=zed", "access_denied", "login_hint"},
 		{"openid unknown login_hint", "client_id=web&response_type=code&scope=openid&redirect_uri=http://127.0.0.1/callback&login_hint=zed", "login_required", ""},
+		// OpenID Connect Core §3.1.2.1, §6.1, §6.2: refused, not ignored, with scope openid.
+		{"openid prompt none with login", "client_id=web&response_type=code&scope=openid&redirect_uri=http://127.0.0.1/callback&prompt=none+login", "invalid_request", "prompt=none"},
+		{"openid request object", "client_id=web&response_type=code&scope=openid&redirect_uri=http://127.0.0.1/callback&request=eyJhbGciOiJub25lIn0.e30.", "request_not_supported", ""},
+		{"openid request_uri", "client_id=web&response_type=code&scope=openid&redirect_uri=http://127.0.0.1/callback&request_uri=" + url.QueryEscape("https://rp.example/req.jwt"), "request_uri_not_supported", ""},
 	} {
 		q := authorize(t, c, ts.URL+"/authorize?state=xyz&"+tc.query)
 		if q.Get("error") != tc.code || q.Get("state") != "xyz" || q.Get("iss") != ts.URL || !strings.Contains(q.Get("error_description"), tc.desc) || q.Get("code") != "" {
 			t.Errorf("%s: redirect query %v; want error %s (%q), state and iss", tc.name, q, tc.code, tc.desc)
 		}
+	}
+	// Without openid they are unknown OAuth parameters, ignored (RFC 6749 §3.1).
+	if q := authorize(t, c, ts.URL+"/authorize?response_type=code&client_id=web&request_uri=x&request=y"); q.Get("code") == "" {
+		t.Errorf("OAuth request with request and request_uri: %v; want a code", q)
 	}
 	// A redirect URI with a query keeps it (RFC 6749 §3.1.2).
 	res, err := c.Get(ts.URL + "/authorize?response_type=code&client_id=spa&redirect_uri=" + url.QueryEscape("https://spa.example/cb?x=1") + "&code_challenge=" + challenge + "&code_challenge_method=S256")

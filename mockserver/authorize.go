@@ -242,8 +242,28 @@ func checkAuthzRequest(a *authzRequest) *oauthError {
 		return e
 	}
 	a.scope = scope
-	if hasScope(scope, "openid") && a.redirectGiven == "" {
+	if hasScope(scope, "openid") {
+		return checkOpenIDRequest(a)
+	}
+	return nil
+}
+
+// checkOpenIDRequest checks what OpenID Connect Core asks of an
+// authentication request (scope openid) beyond OAuth: a redirect_uri, a
+// prompt that does not mix none with other values (§3.1.2.1), and an
+// error for the request objects this server does not take (§6.1, §6.2),
+// which discovery does not claim either. A plain OAuth request ignores
+// these parameters (RFC 6749 §3.1).
+func checkOpenIDRequest(a *authzRequest) *oauthError {
+	switch prompt := strings.Fields(a.get("prompt")); {
+	case a.redirectGiven == "":
 		return errInvalidRequest("redirect_uri is required with scope openid (OpenID Connect Core section 3.1.2.1)")
+	case slices.Contains(prompt, "none") && len(prompt) > 1:
+		return errInvalidRequest("prompt=none goes with no other value (OpenID Connect Core section 3.1.2.1)")
+	case a.get("request") != "":
+		return &oauthError{code: "request_not_supported", desc: "request objects are not supported: send the parameters themselves (OpenID Connect Core section 6.1)"}
+	case a.get("request_uri") != "":
+		return &oauthError{code: "request_uri_not_supported", desc: "request_uri is not supported: send the parameters themselves (OpenID Connect Core section 6.2)"}
 	}
 	return nil
 }

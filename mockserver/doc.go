@@ -87,9 +87,10 @@
 // discovery documents point under the prefix. A namespace is made by
 // Server.Namespace or by the admin API (PUT /admin/namespaces/{name}, or
 // any admin request under its prefix); while the admin API is open (no
-// WithAdminToken) or not mounted, the first public request under its prefix makes
-// one too, and with an admin token such a request to an unknown namespace
-// is 404 and makes nothing. Names match ^[a-z0-9][a-z0-9_-]{0,62}$.
+// WithAdminToken) or not mounted, the first public request to one of its
+// endpoints makes one too (a path no route serves makes none), and with an
+// admin token such a request to an unknown namespace is 404 and makes
+// nothing. Names match ^[a-z0-9][a-z0-9_-]{0,62}$.
 // WithMaxNamespaces, WithMaxTokens (per namespace) and WithMaxTotalTokens
 // (all namespaces together) bound them.
 //

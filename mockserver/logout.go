@@ -44,6 +44,15 @@ func (s *Server) handleLogout(ns *Namespace, w http.ResponseWriter, r *http.Requ
 			sub = u.sub
 		}
 	}
+	// What the page says: a test that names nobody, or a user who does not
+	// exist, must not read that someone's grants ended.
+	done := "You are signed out: the grants of this user have ended."
+	switch {
+	case sub == "" && v.Get("logout_hint") != "":
+		done = "No user has the username or sub that logout_hint names: no grant ended."
+	case sub == "":
+		done = "You are signed out. No user was named (id_token_hint or logout_hint): no grant ended."
+	}
 	c.clientID = clientID
 	target := v.Get("post_logout_redirect_uri")
 	if target != "" {
@@ -64,5 +73,5 @@ func (s *Server) handleLogout(ns *Namespace, w http.ResponseWriter, r *http.Requ
 		s.redirect(w, c, target, "state", v.Get("state"))
 		return
 	}
-	s.writePage(w, c, http.StatusOK, "Signed out", "You are signed out: the grants of this user have ended.")
+	s.writePage(w, c, http.StatusOK, "Signed out", done)
 }

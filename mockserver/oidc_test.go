@@ -96,14 +96,20 @@ func TestUserinfoAndLogout(t *testing.T) {
 	if got.status != 200 || !strings.Contains(got.body, "signed out") || introspectJSON(t, ts, access2)["active"] != false {
 		t.Errorf("logout_hint: %d %s", got.status, got.body)
 	}
+	// Naming nobody, or nobody who exists, ends nothing, and the page says so.
+	for _, path := range []string{"/logout", "/logout?logout_hint=nobody"} {
+		if got := do(t, ts, req{method: "GET", path: path}); got.status != 200 || !strings.Contains(got.body, "no grant ended") {
+			t.Errorf("GET %s: %d %s; want a page saying no grant ended", path, got.status, got.body)
+		}
+	}
 	var logouts int
 	for _, c := range callsOf(srv.Default()) {
 		if c.Endpoint == mockserver.EndpointLogout {
 			logouts++
 		}
 	}
-	if logouts != 4 {
-		t.Errorf("journal has %d logout calls; want 4", logouts)
+	if logouts != 6 {
+		t.Errorf("journal has %d logout calls; want 6", logouts)
 	}
 }
 

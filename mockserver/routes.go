@@ -167,10 +167,11 @@ func (s *Server) newRouter(admin Admin) *mux.Router {
 		s.publicRoutes(r, prefix, makes)
 		s.adminRoutes(r, prefix, admin)
 	}
-	// Anything else under /ns/{name}/ is the namespace's 404; elsewhere the
-	// default namespace's.
-	r.PathPrefix("/ns/{ns}").Handler(s.endpoint(EndpointOther, makes, s.handleNotFound))
-	r.NotFoundHandler = s.endpoint(EndpointOther, makes, s.handleNotFound)
+	// Anything else under /ns/{name}/ is the namespace's 404 (one that no
+	// route serves is no use of the prefix, and makes no namespace);
+	// elsewhere the default namespace's.
+	r.PathPrefix("/ns/{ns}").Handler(s.endpoint(EndpointOther, false, s.handleNotFound))
+	r.NotFoundHandler = s.endpoint(EndpointOther, false, s.handleNotFound)
 	r.MethodNotAllowedHandler = r.NotFoundHandler // never used: declare adds a 405 route per path
 	return r
 }
