@@ -39,7 +39,7 @@ func (e *entry) revoke(why string) bool {
 
 // RevokeSubject revokes every token the namespace holds whose sub is sub
 // (fixture, added and issued ones, refresh tokens taking their grant's
-// access tokens along) and burns the unredeemed authorization codes of
+// access tokens along) and drops the unredeemed authorization codes of
 // that user, so that a revoked user gets no new tokens from them. Tokens
 // issued later are not affected, nor the tokens of token patterns that
 // are not stored (see Revoke). It returns how many tokens it revoked;
@@ -54,7 +54,7 @@ func (ns *Namespace) RevokeSubject(sub string) (int, error) {
 
 // RevokeClient revokes every token the namespace holds whose client_id is
 // clientID (fixture, added and issued ones, refresh tokens taking their
-// grant's access tokens along) and burns that client's unredeemed
+// grant's access tokens along) and drops that client's unredeemed
 // authorization codes. Tokens issued later are not affected. It returns
 // how many tokens it revoked; an empty clientID is an error.
 func (ns *Namespace) RevokeClient(clientID string) (int, error) {
@@ -67,7 +67,7 @@ func (ns *Namespace) RevokeClient(clientID string) (int, error) {
 
 // revokeWhere revokes the tokens match picks for the reason why, then the
 // access tokens of the grants of the refresh tokens among them (reason
-// RevokedGrant), and burns the codes code picks. It returns how many
+// RevokedGrant), and drops the unredeemed codes code picks. It returns how many
 // tokens it revoked.
 func (ns *Namespace) revokeWhere(why string, match func(*entry) bool, code func(*authCode) bool) int {
 	ns.mu.Lock()
@@ -88,9 +88,9 @@ func (ns *Namespace) revokeWhere(why string, match func(*entry) bool, code func(
 	for _, g := range grants {
 		n += ns.cascadeLocked(g)
 	}
-	for _, ac := range ns.codes {
-		if code(ac) {
-			ac.used = true
+	for c, ac := range ns.codes {
+		if code(ac) && !ac.used { // a used one stays, to catch its reuse
+			delete(ns.codes, c) // redeeming it is now an unknown code
 		}
 	}
 	return n

@@ -167,3 +167,46 @@ func BenchmarkRevokeSubject(b *testing.B) {
 		})
 	}
 }
+
+// TestRevokeSubjectLoginFlow: the tokens a user got through the
+// authorization code flow go inactive with RevokeSubject, and a code
+// issued before but not yet redeemed gives no tokens afterwards.
+func TestRevokeSubjectLoginFlow(t *testing.T) {
+	t.Parallel()
+	ts, srv := start(t, mockserver.WithFixtures(flowSet()))
+	c := noRedirects(ts)
+	code := func() string {
+		return authorize(t, c, ts.URL+"/authorize?response_type=code&client_id=web&state=s").Get("code")
+	}
+	exchange := func(form string) resp {
+		return do(t, ts, req{path: "/token", header: hdr("Authorization", basic("web", "web-secret")), body: form})
+	}
+	first := exchange("grant_type=authorization_code&code=" + code())
+	var tok struct {
+		Access  string `json:"access_token"`
+		Refresh string `json:"refresh_token"`
+	}
+	decodeJSON(t, first.body, &tok)
+	pending := code()
+
+	if n, err := srv.Default().RevokeSubject("u-alice"); n != 2 || err != nil {
+		t.Fatalf("RevokeSubject(u-alice) = %d, %v; want the access and refresh token", n, err)
+	}
+	for _, tk := range []string{tok.Access, tok.Refresh} {
+		if introspectJSON(t, ts, tk)["active"] != false {
+			t.Errorf("a token of alice's login is still active")
+		}
+	}
+	if got := exchange("grant_type=refresh_token&refresh_token=" + tok.Refresh); got.status != http.StatusBadRequest {
+		t.Errorf("refresh after RevokeSubject: %d %s", got.status, got.body)
+	}
+	if got := exchange("grant_type=authorization_code&code=" + pending); got.status != http.StatusBadRequest ||
+		!strings.Contains(got.body, "unknown or expired authorization code") {
+		t.Errorf("a code from before RevokeSubject: %d %s", got.status, got.body)
+	}
+	later := exchange("grant_type=authorization_code&code=" + code())
+	decodeJSON(t, later.body, &tok)
+	if introspectJSON(t, ts, tok.Access)["active"] != true {
+		t.Error("a login after RevokeSubject gives an inactive token")
+	}
+}
