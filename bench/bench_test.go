@@ -250,12 +250,12 @@ func TestBenchTable(t *testing.T) {
 	}
 	var out, log bytes.Buffer
 	err := run([]string{"-duration", "200ms", "-warmup", "50ms", "-rounds", "1", "-wrk-rounds", "1", "-wrk-duration", "1s", "-conns", "4", "-tokens", "50",
-		"-big", "500", "-scale-small", "100", "-scale-large", "2000", "-startups", "2", "-benchtime", "20ms"}, &out, &log)
+		"-big", "500", "-pattern-tokens", "2000", "-scale-small", "100", "-scale-large", "2000", "-startups", "2", "-benchtime", "20ms"}, &out, &log)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	for _, want := range []string{"| introspection requests/s (4 conns) |", "p99", "binary start to healthy", "validate 500 tokens",
-		"serve 500 tokens", "in-process start", "store growth 100 → 2k", "container start to healthy", "Machine: ", wrkRow} {
+		"serve 500 tokens", "distinct tokens of a token pattern", "RSS after", "in-process start", "store growth 100 → 2k", "container start to healthy", "Machine: ", wrkRow} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}

@@ -112,7 +112,20 @@
 // always for 429 and 503 (1 second by default); a delay waits, holding no
 // lock, and ends the request with no answer if the client goes away; drop
 // closes the connection (HTTP/2: resets the stream); malformed answers 200
-// with a broken body (see fixtures).
+// with a broken body (see fixtures); jwt breaks a JWT answer (RFC 9701) in
+// one way, each failing one check of the resource server (JWTBadSignature
+// and the other JWT* kinds), and plays the JSON answer to a caller that
+// did not ask for a JWT.
+//
+// # Token patterns and revoking a user or a client
+//
+// Fixtures' token_patterns answer for every token an expression matches
+// that the store does not hold, storing nothing until one of them is
+// revoked, expired or scripted (then it alone is stored, within
+// WithMaxTokens). RevokeSubject and RevokeClient revoke every stored token
+// of a sub or client_id; every revoked token says why (TokenInfo.RevokedBy,
+// RevokedSubject and the other Revoked* names), and the journal says why
+// an introspection answered inactive (Call.Why).
 //
 // # Journal
 //

@@ -29,6 +29,9 @@ type pattern struct {
 	// prefix is a literal every match starts with, when the expression is
 	// anchored at the start; "" otherwise.
 	prefix string
+	// fast matches the expression when it has the usual shape
+	// (patternmatch.go); nil leaves it to re.
+	fast *fastMatcher
 	// tmpl holds what every matching token shares: resolved times,
 	// revoked, script and visibility. Its body is unused.
 	tmpl     *entry
@@ -64,6 +67,7 @@ func newPattern(tp *fixtures.TokenPattern, now time.Time, issuer string) (*patte
 	if prefix, _ := re.LiteralPrefix(); prefix != "" && strings.HasPrefix(tp.Match, "^") {
 		p.prefix = prefix
 	}
+	p.fast = newFastMatcher(tp.Match)
 	t := tp.Fill("", func(name string) string {
 		return markOpen + strconv.Itoa(fixtures.GroupIndex(re, name)) + markClose
 	})
@@ -111,6 +115,9 @@ func cut(b []byte) []piece {
 func (p *pattern) match(tok string) []int {
 	if !strings.HasPrefix(tok, p.prefix) {
 		return nil
+	}
+	if p.fast != nil {
+		return p.fast.match(tok)
 	}
 	return p.re.FindStringSubmatchIndex(tok)
 }

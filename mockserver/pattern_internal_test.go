@@ -2,6 +2,8 @@ package mockserver
 
 import (
 	"bytes"
+	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -102,6 +104,68 @@ func FuzzPatternPieces(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tok string) {
 		for _, p := range append(ps, psFull...) {
 			checkPatternBody(t, p, tok)
+		}
+	})
+}
+
+// fastExprs are expressions of the shape fastMatcher takes.
+var fastExprs = []string{
+	`^load-(?P<n>[0-9]{1,9})$`,
+	`^load-(?P<n>[0-9]{9})$`,
+	`^t-([a-z]+)-(?P<env>[0-9]*)x$`,
+	`^([A-Za-z0-9_]{2,})$`,
+	`^a[0-9]?b(c*)$`,
+	`^svc-(?P<name>[a-z]+)$`,
+	`^x([0-9]{3,5})\.y$`,
+	`^(a|b)-([0-9]+)$`, // a|b is the class [ab]
+}
+
+// TestFastMatcherShapes: which expressions get a fast matcher; the others
+// are left to regexp.
+func TestFastMatcherShapes(t *testing.T) {
+	for _, e := range fastExprs {
+		if newFastMatcher(e) == nil {
+			t.Errorf("%s: no fast matcher", e)
+		}
+	}
+	for _, e := range []string{
+		`load-([0-9]+)$`,       // not anchored at the start
+		`^load-([0-9]+)`,       // nor at the end
+		`^a([a-z]+)b$`,         // b could end the run: regexp backtracks
+		`^([0-9]+)([a-z]+)$`,   // two runs in a row
+		`^(?i)load-([0-9]+)$`,  // case folding
+		`^load-(.+)$`,          // any character
+		`^load-([0-9]+?)$`,     // non-greedy
+		`^(load)-([0-9]+)$`,    // a group of a literal
+		`^é-([0-9]+)$`,         // not ASCII
+		`^load-([^-]+)$`,       // a class beyond ASCII
+		`^(ab|c)-([0-9]+)$`,    // alternation
+		`^load-(?:[0-9]{2})+$`, // a repeated group
+	} {
+		if newFastMatcher(e) != nil {
+			t.Errorf("%s: a fast matcher", e)
+		}
+	}
+}
+
+func FuzzFastMatch(f *testing.F) {
+	for _, tok := range []string{"load-1", "load-123456789", "load-1234567890", "load-", "t-ab-12x", "t--x", "ab", "a", "ab_9Z",
+		"ab", "a5bccc", "abc", "a55b", "svc-orders", "x123.y", "x12.y", "x123456.y", "x123-y"} {
+		f.Add(tok)
+	}
+	type pair struct {
+		re   *regexp.Regexp
+		fast *fastMatcher
+	}
+	var ps []pair
+	for _, e := range fastExprs {
+		ps = append(ps, pair{regexp.MustCompile(e), newFastMatcher(e)})
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		for _, p := range ps {
+			if got, want := p.fast.match(tok), p.re.FindStringSubmatchIndex(tok); !slices.Equal(got, want) {
+				t.Fatalf("%s on %q: %v; regexp says %v", p.re, tok, got, want)
+			}
 		}
 	})
 }

@@ -455,8 +455,10 @@ func (s *Server) Script(token string, steps ...mockserver.Step) error {
 // FailNext makes the next n introspections, whatever their token, play f
 // instead of answering. It comes before the stub and scripts; a later call
 // replaces the pending faults, and n <= 0 cancels them. A fault the
-// fixtures would refuse (a Drop with a Status, say) is an error. It is
-// FailNextAt(mockserver.EndpointIntrospect, n, f).
+// fixtures would refuse (a Drop with a Status, say) is an error. A JWT
+// kind (mockserver.JWTBadSignature, …) breaks a JWT answer in that one
+// way, for a resource server that asks for JWT answers to prove it rejects
+// it. It is FailNextAt(mockserver.EndpointIntrospect, n, f).
 func (s *Server) FailNext(n int, f mockserver.Fault) error {
 	s.rep.Helper()
 	if err := s.be.FailNextAt(mockserver.EndpointIntrospect, n, f); err != nil {
@@ -470,8 +472,9 @@ func (s *Server) FailNext(n int, f mockserver.Fault) error {
 // instead of answering; a later call for the same endpoint replaces its
 // pending faults, and n <= 0 cancels them. A faulted revocation revokes
 // nothing and a faulted token request issues nothing, unless f is a bare
-// Delay, which only slows the call. Malformed is for introspection only;
-// an unknown endpoint or a fault the fixtures would refuse is an error.
+// Delay, which only slows the call. Malformed and JWT are for
+// introspection only; an unknown endpoint or a fault the fixtures would
+// refuse is an error.
 func (s *Server) FailNextAt(endpoint string, n int, f mockserver.Fault) error {
 	s.rep.Helper()
 	if err := s.be.FailNextAt(endpoint, n, f); err != nil {
