@@ -38,8 +38,12 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	if len(set.Patterns) > 0 {
 		patterns = plural(len(set.Patterns), "token pattern") + ", "
 	}
-	fmt.Fprintf(stdout, "%s, %s%s in %s: ok\n",
-		plural(len(set.Tokens), "token"), patterns, plural(len(set.Clients), "client"), plural(len(set.Files), "file"))
+	users := ""
+	if len(set.Users) > 0 {
+		users = ", " + plural(len(set.Users), "user")
+	}
+	fmt.Fprintf(stdout, "%s, %s%s%s in %s: ok\n",
+		plural(len(set.Tokens), "token"), patterns, plural(len(set.Clients), "client"), users, plural(len(set.Files), "file"))
 	return nil
 }
 

@@ -25,7 +25,7 @@ func TestValidate(t *testing.T) {
 		golden     string // testdata/<golden>: expected stderr
 	}{
 		{name: "one file", give: []string{"testdata/one.yaml"}, wantStdout: "1 token, 1 client in 1 file: ok\n"},
-		{name: "demo fixtures", give: []string{"demo"}, wantStdout: "4 tokens, 4 clients in 1 file: ok\n"},
+		{name: "demo fixtures", give: []string{"demo"}, wantStdout: "4 tokens, 4 clients, 1 user in 1 file: ok\n"},
 		{name: "broken file", give: []string{"testdata/broken.yaml"}, wantCode: 1, golden: "broken.golden"},
 		{name: "broken among good", give: []string{"testdata/one.yaml", "testdata/broken.yaml"}, wantCode: 1, golden: "broken.golden"},
 		{name: "directory", give: []string{"testdata/dir"}, wantCode: 1, golden: "dir.golden"},
