@@ -244,6 +244,46 @@ func TestAuthCodeExchangeByHand(t *testing.T) {
 	}
 }
 
+// TestRefreshNarrowsOnlyTheAccessToken covers RFC 6749 §6: a refresh
+// may narrow the new access token's scope, but the new refresh token keeps
+// the scope of the one presented, so a later refresh without scope gets
+// the whole grant back; more than was granted stays invalid_scope.
+func TestRefreshNarrowsOnlyTheAccessToken(t *testing.T) {
+	t.Parallel()
+	ts, _ := start(t, mockserver.WithFixtures(flowSet()))
+	q := authorize(t, noRedirects(ts), ts.URL+"/authorize?response_type=code&client_id=web&scope=read+write")
+	web := hdr("Authorization", basic("web", "web-secret"))
+	var tok struct {
+		Access  string `json:"access_token"`
+		Refresh string `json:"refresh_token"`
+		Scope   string `json:"scope"`
+	}
+	step := func(name, form string, wantScope string) {
+		t.Helper()
+		got := do(t, ts, req{path: "/token", header: web, body: form})
+		if got.status != 200 {
+			t.Fatalf("%s: %d %s", name, got.status, got.body)
+		}
+		decodeJSON(t, got.body, &tok)
+		if tok.Scope != wantScope {
+			t.Errorf("%s: scope %q; want %q", name, tok.Scope, wantScope)
+		}
+		if sc := introspectJSON(t, ts, tok.Access)["scope"]; sc != wantScope {
+			t.Errorf("%s: the access token introspects scope %v; want %q", name, sc, wantScope)
+		}
+		if sc := introspectJSON(t, ts, tok.Refresh)["scope"]; sc != "read write" {
+			t.Errorf("%s: the refresh token introspects scope %v; want the grant's %q", name, sc, "read write")
+		}
+	}
+	step("code", "grant_type=authorization_code&code="+q.Get("code"), "read write")
+	step("narrowed refresh", "grant_type=refresh_token&scope=read&refresh_token="+tok.Refresh, "read")
+	step("refresh without scope", "grant_type=refresh_token&refresh_token="+tok.Refresh, "read write")
+	got := do(t, ts, req{path: "/token", header: web, body: "grant_type=refresh_token&scope=read+admin&refresh_token=" + tok.Refresh})
+	if got.status != 400 || !strings.Contains(got.body, `"invalid_scope"`) {
+		t.Errorf("wider than the grant: %d %s; want 400 invalid_scope", got.status, got.body)
+	}
+}
+
 // TestAuthorizeErrors covers RFC 6749 §4.1.2.1: before the redirect URI
 // is trusted, a 400 page; after, a redirect with error, state and iss.
 func TestAuthorizeErrors(t *testing.T) {

@@ -133,7 +133,7 @@ func (ns *Namespace) redeemLocked(st *state, cl *client, f *form, now time.Time)
 	case ac.challenge != "" && (!validVerifier(f.codeVerifier) || !ac.verifierMatches(f.codeVerifier)):
 		return issuedGrant{}, errGrant("code_verifier does not match the code_challenge (RFC 7636 section 4.6)")
 	}
-	res, err := ns.issueGrantLocked(st, ac.grant, ac.grant.scope, now)
+	res, err := ns.issueGrantLocked(st, ac.grant, ac.grant.scope, ac.grant.scope, now)
 	if err == nil {
 		ac.used = true
 	}
@@ -159,6 +159,9 @@ func (ns *Namespace) refreshLocked(st *state, cl *client, f *form, now time.Time
 	case !e.activeAt(now):
 		return issuedGrant{}, errGrant("refresh token is " + strings.ReplaceAll(e.stateAt(now), "_", " "))
 	}
+	// The new access token may be narrowed; the new refresh token keeps the
+	// scope of the one presented (RFC 6749 §6), so a later refresh without
+	// scope gets it all back.
 	scope := e.src.Scope
 	if f.scope != "" {
 		for _, sc := range strings.Fields(f.scope) {
@@ -169,7 +172,7 @@ func (ns *Namespace) refreshLocked(st *state, cl *client, f *form, now time.Time
 		}
 		scope = strings.Join(strings.Fields(f.scope), " ")
 	}
-	res, err := ns.issueGrantLocked(st, e.grant, scope, now)
+	res, err := ns.issueGrantLocked(st, e.grant, scope, e.src.Scope, now)
 	if err == nil {
 		e.rotated = true
 		e.revoke(RevokedRotated)
@@ -192,9 +195,9 @@ func (ns *Namespace) revokeGrantLocked(id string) {
 	}
 }
 
-// issueGrantLocked stores a new access token and refresh token of grant g
-// with scope. ns.mu must be held for writing.
-func (ns *Namespace) issueGrantLocked(st *state, g *grantInfo, scope string, now time.Time) (issuedGrant, *oauthError) {
+// issueGrantLocked stores a new access token of grant g with scope, and a
+// refresh token with refreshScope. ns.mu must be held for writing.
+func (ns *Namespace) issueGrantLocked(st *state, g *grantInfo, scope, refreshScope string, now time.Time) (issuedGrant, *oauthError) {
 	if err := ns.roomLocked(now, 2); err != nil {
 		return issuedGrant{}, err
 	}
@@ -202,13 +205,13 @@ func (ns *Namespace) issueGrantLocked(st *state, g *grantInfo, scope string, now
 	iat := now.Truncate(time.Second)
 	res := issuedGrant{lifetime: lifetime, scope: scope, grant: g, iat: iat}
 	for i, kind := range []string{KindAccessToken, KindRefreshToken} {
-		exp := iat.Add(time.Duration(lifetime) * time.Second)
+		exp, sc := iat.Add(time.Duration(lifetime)*time.Second), scope
 		if kind == KindRefreshToken {
-			exp = iat.Add(refreshLifetime)
+			exp, sc = iat.Add(refreshLifetime), refreshScope
 		}
 		tok := randomToken()
 		e, err := newEntry(&fixtures.Token{
-			Token: tok, Scope: scope, ClientID: g.client.id, Sub: g.user.sub, Username: g.user.username,
+			Token: tok, Scope: sc, ClientID: g.client.id, Sub: g.user.sub, Username: g.user.username,
 			TokenType: "Bearer", Iat: fixtures.Absolute(iat), Exp: fixtures.Absolute(exp),
 			Claims: g.claims, Kind: kind, Grant: g.id,
 		}, nil, now, st.issuer)
