@@ -248,8 +248,8 @@ func TestNamespacesBelongToTheAdmin(t *testing.T) {
 	// A path under a prefix that no route serves is no use: 404, and it
 	// makes nothing, so a typo or a probe does not use up --max-namespaces.
 	for _, path := range []string{"/ns/typo/introspekt", "/ns/zz/../../admin/tokens", "/ns/probe/"} {
-		if got := do(t, open, req{method: "GET", path: path}); got.status != 404 {
-			t.Errorf("open admin API, GET %s: %d %s; want 404", path, got.status, got.body)
+		if got := do(t, open, req{method: "GET", path: path}); got.status != 404 || decodeErr(t, got.body).Description != "no such endpoint" {
+			t.Errorf("open admin API, GET %s: %d %s; want 404 no such endpoint", path, got.status, got.body)
 		}
 	}
 	if names := osrv.Namespaces(); len(names) != 1 {

@@ -170,7 +170,7 @@ func (s *Server) newRouter(admin Admin) *mux.Router {
 	// Anything else under /ns/{name}/ is the namespace's 404 (one that no
 	// route serves is no use of the prefix, and makes no namespace);
 	// elsewhere the default namespace's.
-	r.PathPrefix("/ns/{ns}").Handler(s.endpoint(EndpointOther, false, s.handleNotFound))
+	r.PathPrefix("/ns/{ns}").Handler(http.HandlerFunc(s.serveNamespaceNotFound))
 	r.NotFoundHandler = s.endpoint(EndpointOther, false, s.handleNotFound)
 	r.MethodNotAllowedHandler = r.NotFoundHandler // never used: declare adds a 405 route per path
 	return r
@@ -311,6 +311,22 @@ func errMethodNotAllowed(allow string) *oauthError {
 // paths included (SPEC MD-9).
 func (s *Server) handleNotFound(_ *Namespace, w http.ResponseWriter, _ *http.Request, c *call) {
 	s.writeError(w, c, &oauthError{status: http.StatusNotFound, code: "not_found", desc: "no such endpoint"})
+}
+
+// serveNamespaceNotFound answers a path under /ns/{name}/ that no route
+// serves: the namespace's 404, journaled there. It makes no namespace: for
+// one that does not exist the answer is the same 404, journaled nowhere.
+func (s *Server) serveNamespaceNotFound(w http.ResponseWriter, r *http.Request) {
+	name := mux.Vars(r)["ns"]
+	ns, err := s.namespaceFor(name, false)
+	switch {
+	case err == nil:
+		s.serveCall(ns, EndpointOther, s.handleNotFound, w, r)
+	case validName(name):
+		s.handleNotFound(nil, w, r, &call{})
+	default:
+		s.refuse(w, r, err)
+	}
 }
 
 // handleMethodNotAllowed returns the handler of a known path called with
