@@ -116,22 +116,32 @@ func WithAdminToken(tok string) Option {
 // localhost, a *.localhost name or a single-label name (a compose service):
 // a page that makes its own name resolve to the server (DNS rebinding) is
 // refused 403. Requests with the valid admin token pass with any Host.
-// Each name is matched exactly: a wildcard such as *.example.test is an
-// error, as is anything that is not a host name.
+// Each name is matched exactly: CheckAdminHost refuses a wildcard such as
+// *.example.test, and anything that is not a host name.
 func WithAdminHosts(hosts ...string) Option {
 	return func(c *config) error {
 		for _, h := range hosts {
 			h = strings.TrimSpace(h)
-			if strings.Contains(h, "*") {
-				return fmt.Errorf("WithAdminHosts: %q: wildcards are not supported; list each host name", h)
-			}
-			if !validHostName(h) {
-				return fmt.Errorf("WithAdminHosts: invalid host name %q", h)
+			if err := CheckAdminHost(h); err != nil {
+				return fmt.Errorf("WithAdminHosts: %w", err)
 			}
 			c.adminHosts = append(c.adminHosts, h)
 		}
 		return nil
 	}
+}
+
+// CheckAdminHost reports what is wrong with a name for WithAdminHosts: a
+// wildcard (names are matched exactly), or anything that is not a host
+// name or IP address, with or without a port.
+func CheckAdminHost(name string) error {
+	switch {
+	case strings.Contains(name, "*"):
+		return fmt.Errorf("%q: wildcards are not supported; list each host name", name)
+	case !validHostName(name):
+		return fmt.Errorf("invalid host name %q", name)
+	}
+	return nil
 }
 
 // WithJournalSize sets how many calls each namespace's journal keeps (the

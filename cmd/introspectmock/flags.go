@@ -143,6 +143,11 @@ func parseServeConfig(args []string, env environment, stderr io.Writer) (*serveC
 	cfg.warnings = unknownEnv(fs, env)
 	cfg.fixtures = splitList(fixtures)
 	cfg.adminHosts = splitList(adminHosts)
+	for _, h := range cfg.adminHosts {
+		if err := mockserver.CheckAdminHost(h); err != nil {
+			return nil, misconfigured("--admin-hosts (%s): %v", envName("admin-hosts"), err)
+		}
+	}
 	switch cfg.logFormat {
 	case "text", "json":
 	default:
