@@ -643,7 +643,7 @@ func (c *soakClientState) discovery() {
 }
 
 // queryToken sends GET /introspect?token=…: 405, and the token must not
-// reach the log (SPEC IQ-1).
+// reach the log (docs/conformance.md IQ-1).
 func (c *soakClientState) queryToken() {
 	t := c.own[c.rnd.IntN(len(c.own))]
 	req, _ := http.NewRequest(http.MethodGet, c.base+"/introspect?token="+url.QueryEscape(t.token)+"&client_secret="+soakRSSecret, nil)

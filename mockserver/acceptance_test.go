@@ -8,12 +8,12 @@ import (
 )
 
 // Regression tests for deviations found by the acceptance pass over
-// SPEC.md with the binary.
+// docs/conformance.md with the binary.
 
 // TestOtherEndpointsParamsIgnored: a parameter an endpoint does not read is
-// unknown to it and ignored, even when repeated (SPEC IQ-5): Oathkeeper
+// unknown to it and ignored, even when repeated (docs/conformance.md IQ-5): Oathkeeper
 // sends scope to /introspect, and a repeated scope there is no reason for
-// a 400. The endpoint's own parameters stay strict (SPEC IQ-3, TE-1).
+// a 400. The endpoint's own parameters stay strict (docs/conformance.md IQ-3, TE-1).
 func TestOtherEndpointsParamsIgnored(t *testing.T) {
 	t.Parallel()
 	ts, _ := start(t, mockserver.WithFixtures(testSet()), mockserver.WithClock(newClock()))
@@ -54,7 +54,7 @@ func TestOtherEndpointsParamsIgnored(t *testing.T) {
 
 // TestVirtualClockFarTimes: a running clock set or moved centuries away
 // shows that time, where an offset from the base clock (a Duration, at
-// most 292 years) used to wrap or saturate silently (SPEC TL-1).
+// most 292 years) used to wrap or saturate silently (docs/conformance.md TL-1).
 func TestVirtualClockFarTimes(t *testing.T) {
 	t.Parallel()
 	base := newClock()
@@ -83,7 +83,7 @@ func TestVirtualClockFarTimes(t *testing.T) {
 
 // TestAdminClockRange: the admin API refuses to move a clock out of the
 // years RFC 3339 can write, rather than answering 500 to every later
-// GET /admin/calls, whose call times would not encode (SPEC ER-4).
+// GET /admin/calls, whose call times would not encode (docs/conformance.md ER-4).
 func TestAdminClockRange(t *testing.T) {
 	t.Parallel()
 	ts, _ := adminServer(t)

@@ -9,7 +9,7 @@ import (
 // TestAdminRefusedMakesNoNamespace checks that a namespaced admin request
 // refused for its admin token (401), or with the admin API off (404),
 // creates no namespace: the token is checked before the namespace is
-// resolved (SPEC ER-3).
+// resolved (docs/conformance.md ER-3).
 func TestAdminRefusedMakesNoNamespace(t *testing.T) {
 	t.Parallel()
 	const tok = "adm1n-t0ken"

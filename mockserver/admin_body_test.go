@@ -57,7 +57,7 @@ func TestAdminAddTokenEmptyBody(t *testing.T) {
 }
 
 // TestAdminDelayCap checks that delays over 10 minutes are refused with a
-// position, in scripts and fault orders alike (SPEC ER-5).
+// position, in scripts and fault orders alike (docs/conformance.md ER-5).
 func TestAdminDelayCap(t *testing.T) {
 	t.Parallel()
 	ts, _ := adminServer(t)

@@ -40,24 +40,24 @@ type Token struct {
 	// to the namespace clock's now + ExpiresIn, and IssuedAt (if zero) to
 	// now. With both zero, the token expires as a fixture token without
 	// exp does: fixtures.DefaultLifetime (1h) after the latest of now,
-	// IssuedAt and NotBefore (SPEC TL-3). A negative ExpiresIn leaves exp
+	// IssuedAt and NotBefore (docs/conformance.md TL-3). A negative ExpiresIn leaves exp
 	// out (fixture `exp: never`).
 	ExpiresIn time.Duration
 	// Claims are extension members, returned at top level; they may not
-	// shadow the members above (SPEC IR-8).
+	// shadow the members above (docs/conformance.md IR-8).
 	Claims  map[string]any
 	Revoked bool
 	// Kind is KindAccessToken or KindRefreshToken; "" means an access
 	// token. It is no answer member (TokenType is, and resource servers
-	// may take an active refresh token for an access token: SPEC PF-19);
-	// it decides what revocation does (SPEC RV-5, RV-6).
+	// may take an active refresh token for an access token: docs/conformance.md PF-19);
+	// it decides what revocation does (docs/conformance.md RV-5, RV-6).
 	Kind string
 	// Grant names the authorization grant the token belongs to; "" for
 	// none. Revoking a refresh token revokes every access token of its
-	// grant (SPEC RV-5); Revoked set here revokes this token only.
+	// grant (docs/conformance.md RV-5); Revoked set here revokes this token only.
 	Grant string
 	// IntrospectableBy lists the client_ids that see the token; other
-	// callers get {"active":false} (SPEC TL-6). Nil or empty lets every
+	// callers get {"active":false} (docs/conformance.md TL-6). Nil or empty lets every
 	// caller see it. Fixture-bearer and anonymous callers have no
 	// client_id; a bearer token issued at /token counts as its client.
 	// The ids are not checked against the namespace's clients, which

@@ -12,7 +12,7 @@ import (
 // realm is the realm of every WWW-Authenticate challenge.
 const realm = "introspectmock"
 
-// WWW-Authenticate challenges (SPEC CA-9, CA-10, CA-11).
+// WWW-Authenticate challenges (docs/conformance.md CA-9, CA-10, CA-11).
 const (
 	challengeBasic        = `Basic realm="` + realm + `"`
 	challengeBearer       = `Bearer realm="` + realm + `"`
@@ -48,7 +48,7 @@ type caller struct {
 	client   *client // nil for anonymous callers
 }
 
-// authenticate identifies the caller of r (SPEC CA-1…CA-11). Call it
+// authenticate identifies the caller of r (docs/conformance.md CA-1…CA-11). Call it
 // before taking ns.mu: it takes the read lock itself for the one lookup it
 // needs (a bearer token issued here), so that a slow check (a
 // private_key_jwt signature) holds no lock. On failure it still returns
@@ -71,7 +71,7 @@ func authenticate(ns *Namespace, st *state, r *http.Request, f *form, now time.T
 		return caller{method: authNone}, errClient("unsupported authorization scheme", challengeBasic, challengeBearer)
 	}
 
-	// SPEC CA-6: one method per request. A client_id in the body may
+	// docs/conformance.md CA-6: one method per request. A client_id in the body may
 	// accompany Basic credentials of the same client.
 	if f.clientSecret != "" && scheme != "" {
 		return caller{method: authNone}, errInvalidRequest("more than one client authentication method")
@@ -84,7 +84,7 @@ func authenticate(ns *Namespace, st *state, r *http.Request, f *form, now time.T
 		if scheme != "" || f.clientSecret != "" {
 			return caller{method: authPrivateKeyJWT}, errInvalidRequest("more than one client authentication method")
 		}
-		return authAssertion(ns, st, r, f, now, kind) // SPEC CA-12
+		return authAssertion(ns, st, r, f, now, kind) // docs/conformance.md CA-12
 	}
 
 	switch {
@@ -106,8 +106,8 @@ func authenticate(ns *Namespace, st *state, r *http.Request, f *form, now time.T
 		}
 		return allowed(c, cl, kind)
 	case f.clientID != "":
-		// SPEC CA-7: client_id alone does not authenticate, except for a
-		// registered public client at the revocation endpoint (SPEC RV-2).
+		// docs/conformance.md CA-7: client_id alone does not authenticate, except for a
+		// registered public client at the revocation endpoint (docs/conformance.md RV-2).
 		cl := st.clients[f.clientID]
 		if (kind == forRevoke || kind == forToken && userGrant(f.grantType)) && cl != nil && cl.public() {
 			// A public client at the token endpoint: the code's PKCE
@@ -131,8 +131,8 @@ func authenticate(ns *Namespace, st *state, r *http.Request, f *form, now time.T
 }
 
 // authBasicCreds checks client_secret_basic credentials. The id and the
-// secret are form-decoded (RFC 6749 §2.3.1, SPEC CA-2); the raw values
-// are tried as well, for clients that skip the encoding (SPEC CA-3).
+// secret are form-decoded (RFC 6749 §2.3.1, docs/conformance.md CA-2); the raw values
+// are tried as well, for clients that skip the encoding (docs/conformance.md CA-3).
 // Credentials that fit are decoded on the stack: the secret is never
 // copied to the heap, and only a client_id naming no client is.
 func authBasicCreds(st *state, creds, bodyClientID string, kind endpointKind) (caller, *oauthError) {
@@ -198,9 +198,9 @@ func secretMatches[T string | []byte](cl *client, secret T) bool {
 }
 
 // authBearerToken checks a bearer caller: a fixture bearer, or an active
-// token issued here by client_credentials (SPEC CA-5). Failures answer 401
-// invalid_token with a Bearer challenge, insufficient rights too (SPEC
-// CA-10); an empty token is 400 invalid_request (SPEC CA-11).
+// token issued here by client_credentials (docs/conformance.md CA-5). Failures answer 401
+// invalid_token with a Bearer challenge, insufficient rights too (docs/conformance.md
+// CA-10); an empty token is 400 invalid_request (docs/conformance.md CA-11).
 func authBearerToken(ns *Namespace, st *state, tok string, now time.Time, kind endpointKind) (caller, *oauthError) {
 	c := caller{method: authBearer}
 	if tok == "" {
@@ -228,7 +228,7 @@ func authBearerToken(ns *Namespace, st *state, tok string, now time.Time, kind e
 
 // issuedTo returns the client a token issued at /token (client
 // credentials) belongs to, while the token is active at now; nil for any
-// other token. Such tokens authenticate bearer callers (SPEC CA-5).
+// other token. Such tokens authenticate bearer callers (docs/conformance.md CA-5).
 func (ns *Namespace) issuedTo(tok string, now time.Time) *client {
 	ns.mu.RLock()
 	defer ns.mu.RUnlock()
@@ -238,7 +238,7 @@ func (ns *Namespace) issuedTo(tok string, now time.Time) *client {
 	return nil
 }
 
-// allowed checks what an authenticated client may do (SPEC CA-8, TE-6
+// allowed checks what an authenticated client may do (docs/conformance.md CA-8, TE-6
 // is checked by the token endpoint).
 func allowed(c caller, cl *client, kind endpointKind) (caller, *oauthError) {
 	if kind == forIntrospect && !cl.introspect {

@@ -3,7 +3,7 @@ package mockserver
 import "reflect"
 
 // withoutNullClaims returns a copy of claims without its null-valued
-// members (SPEC IR-6: an unset member is omitted, never null); nil when
+// members (docs/conformance.md IR-6: an unset member is omitted, never null); nil when
 // none is left. Nulls nested in a claim's value are JSON values and stay.
 func withoutNullClaims(claims map[string]any) map[string]any {
 	var out map[string]any

@@ -11,7 +11,7 @@ import (
 
 // TestNullClaimsOmitted checks that a claim whose value is null is left
 // out of the answer, never "n":null, whichever way the token came in;
-// nulls nested in a claim's value are JSON values and stay (SPEC IR-6).
+// nulls nested in a claim's value are JSON values and stay (docs/conformance.md IR-6).
 func TestNullClaimsOmitted(t *testing.T) {
 	t.Parallel()
 	set := testSet()

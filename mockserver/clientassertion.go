@@ -22,7 +22,7 @@ import (
 
 // This file holds a client's keys and RFC 9701 settings and the
 // private_key_jwt client authentication (RFC 7523 §2.2, §3; RFC 7521 §4.2;
-// SPEC CA-12).
+// docs/conformance.md CA-12).
 
 // authPrivateKeyJWT is the journal's auth method for a client assertion.
 const authPrivateKeyJWT authMethod = "private_key_jwt"
@@ -44,7 +44,7 @@ type clientJWT struct {
 	enc    string
 	// responses is set when the client asks for JWT responses explicitly
 	// (a signing or encryption alg), which enables them for the namespace
-	// even under WithJWTIntrospection(false) (SPEC JR-8).
+	// even under WithJWTIntrospection(false) (docs/conformance.md JR-8).
 	responses bool
 }
 
@@ -121,7 +121,7 @@ func newClientJWT(fc *fixtures.Client) (*clientJWT, error) {
 }
 
 // public reports whether c is a public client: no secret and no
-// private_key_jwt keys. Only revocation takes it by client_id alone (SPEC
+// private_key_jwt keys. Only revocation takes it by client_id alone (docs/conformance.md
 // RV-2).
 func (c *client) public() bool {
 	return c.secret == "" && (c.jwt == nil || !c.jwt.pkjwt)
@@ -131,7 +131,7 @@ func (c *client) public() bool {
 func (c *client) privateKeyJWT() bool { return c.jwt != nil && c.jwt.pkjwt }
 
 // assertionAlgs returns the signing algs accepted in client assertions,
-// as the metadata lists them (never none, SPEC MD-6).
+// as the metadata lists them (never none, docs/conformance.md MD-6).
 func assertionAlgs() []string {
 	algs := make([]string, len(assertionSigAlgs))
 	for i, a := range assertionSigAlgs {
@@ -165,7 +165,7 @@ type assertionClaims struct {
 // authAssertion authenticates a caller by client_assertion (RFC 7523 §3):
 // a JWS signed with a key of the client's jwks (RS256, PS256 or ES256,
 // never none), iss = sub = client_id, aud the issuer, the token endpoint
-// URL or the URL of the endpoint called (SPEC PF-11), exp after the server
+// URL or the URL of the endpoint called (docs/conformance.md PF-11), exp after the server
 // clock's now, nbf (if any) not after it, and a jti (if any) not seen
 // before from that client while its assertion was valid. Any failure is
 // 401 invalid_client (RFC 7521 §4.2.1); a half-sent pair is 400.
@@ -285,7 +285,7 @@ func decodeObject(b []byte, v any) error {
 }
 
 // audienceFits reports whether aud (a string or a list) names the issuer,
-// the token endpoint URL or the URL of the endpoint kind (SPEC CA-12).
+// the token endpoint URL or the URL of the endpoint kind (docs/conformance.md CA-12).
 func audienceFits(aud json.RawMessage, issuer string, kind endpointKind) bool {
 	var list []string
 	if err := json.Unmarshal(aud, &list); err != nil {

@@ -72,7 +72,7 @@ func pemKey(t *testing.T, key crypto.Signer) []byte {
 
 // TestPrivateKeyJWTZitadel drives private_key_jwt with zitadel/oidc's
 // resource server client, which signs its assertions with aud = issuer
-// (SPEC CA-12, PF-11), with an RSA key (RS256) and an EC key (ES256).
+// (docs/conformance.md CA-12, PF-11), with an RSA key (RS256) and an EC key (ES256).
 func TestPrivateKeyJWTZitadel(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -119,7 +119,7 @@ func TestPrivateKeyJWTZitadel(t *testing.T) {
 	}
 }
 
-// TestPrivateKeyJWT covers how assertions are checked (SPEC CA-12; RFC
+// TestPrivateKeyJWT covers how assertions are checked (docs/conformance.md CA-12; RFC
 // 7523 §3; RFC 7521 §4.2).
 func TestPrivateKeyJWT(t *testing.T) {
 	t.Parallel()
@@ -288,7 +288,7 @@ func withClaims(claims map[string]any, kv ...any) map[string]any {
 }
 
 // TestPrivateKeyJWTDescriptions pins the error_description of refused
-// assertions: it is what a developer reads to fix their client (SPEC
+// assertions: it is what a developer reads to fix their client (docs/conformance.md
 // CA-12, ER-2).
 func TestPrivateKeyJWTDescriptions(t *testing.T) {
 	t.Parallel()
@@ -351,7 +351,7 @@ func TestPrivateKeyJWTDescriptions(t *testing.T) {
 }
 
 // TestPrivateKeyJWTMetadata: private_key_jwt and its signing algs are
-// listed only where a client uses it (SPEC MD-6).
+// listed only where a client uses it (docs/conformance.md MD-6).
 func TestPrivateKeyJWTMetadata(t *testing.T) {
 	t.Parallel()
 	meta := func(ts *httptest.Server) map[string]any {
@@ -393,7 +393,7 @@ func TestPrivateKeyJWTMetadata(t *testing.T) {
 }
 
 // TestClientKeysInvalid: keys and settings built in Go are checked as the
-// fixture parser checks them (SPEC JR-6, CA-12).
+// fixture parser checks them (docs/conformance.md JR-6, CA-12).
 func TestClientKeysInvalid(t *testing.T) {
 	t.Parallel()
 	small, err := rsa.GenerateKey(rand.Reader, 1024)
@@ -431,7 +431,7 @@ func TestClientKeysInvalid(t *testing.T) {
 }
 
 // FuzzClientAssertion: whatever the client_assertion, the answer is an
-// OAuth answer (200, 400 or 401 with JSON), never a 5xx or a panic (SPEC
+// OAuth answer (200, 400 or 401 with JSON), never a 5xx or a panic (docs/conformance.md
 // ER-4, CA-12).
 func FuzzClientAssertion(f *testing.F) {
 	srv, err := mockserver.New(mockserver.WithFixtures(pkjwtSet()), mockserver.WithClock(newClock()), mockserver.WithIssuer("http://mock.test"))
@@ -459,7 +459,7 @@ func FuzzClientAssertion(f *testing.F) {
 
 // TestPrivateKeyJWTAdminClient: a client added over the admin API with an
 // inline jwks authenticates with private_key_jwt; jwks_file is refused
-// there (SPEC CA-12).
+// there (docs/conformance.md CA-12).
 func TestPrivateKeyJWTAdminClient(t *testing.T) {
 	t.Parallel()
 	ts, _ := start(t, mockserver.WithFixtures(testSet()), mockserver.WithClock(newClock()))

@@ -19,7 +19,7 @@ import (
 
 // TestZitadelResourceServer drives the server with zitadel/oidc's resource
 // server client: discovery from the issuer, then introspection with client
-// credentials (SPEC PF-7, PF-10).
+// credentials (docs/conformance.md PF-7, PF-10).
 func TestZitadelResourceServer(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -81,7 +81,7 @@ func TestZitadelResourceServer(t *testing.T) {
 }
 
 // TestOAuth2ClientCredentials fetches tokens with golang.org/x/oauth2 and
-// introspects them (SPEC TE-3, TE-4, PF-8).
+// introspects them (docs/conformance.md TE-3, TE-4, PF-8).
 func TestOAuth2ClientCredentials(t *testing.T) {
 	t.Parallel()
 	ts, _ := start(t, mockserver.WithFixtures(testSet()))
@@ -121,7 +121,7 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 				t.Errorf("exp %d and token expiry %v differ by %v", a.Exp, tok.Expiry, d)
 			}
 
-			// The token authenticates its client as a bearer caller (SPEC CA-5).
+			// The token authenticates its client as a bearer caller (docs/conformance.md CA-5).
 			hc := cfg.Client(ctx)
 			r, err := hc.Post(ts.URL+"/introspect", formType, strings.NewReader("token=active-token"))
 			if err != nil {

@@ -18,7 +18,7 @@ func checkDescription(t *testing.T, name, desc string) {
 
 // TestErrorDescriptionReadable checks that error_description stays
 // printable ASCII without '"' or '\' and still reads well: a quoted value
-// keeps its quotes as '…', each non-ASCII character is one '?', but § is "section" (SPEC ER-1).
+// keeps its quotes as '…', each non-ASCII character is one '?', but § is "section" (docs/conformance.md ER-1).
 func TestErrorDescriptionReadable(t *testing.T) {
 	t.Parallel()
 	ts, _ := adminServer(t)

@@ -35,7 +35,7 @@ func lastCall(t *testing.T, ns *mockserver.Namespace) mockserver.Call {
 
 // TestFailNextAtRevoke checks server-wide faults at /revoke: an injected
 // 503 carries Retry-After and leaves the token active, and the next
-// revocation works (SPEC RV-7, ER-5).
+// revocation works (docs/conformance.md RV-7, ER-5).
 func TestFailNextAtRevoke(t *testing.T) {
 	t.Parallel()
 
@@ -136,7 +136,7 @@ func TestFailNextAtRevoke(t *testing.T) {
 }
 
 // TestFailNextAtToken checks server-wide faults at /token: a faulted call
-// issues no token (SPEC ER-5, TE-3).
+// issues no token (docs/conformance.md ER-5, TE-3).
 func TestFailNextAtToken(t *testing.T) {
 	t.Parallel()
 	s, ns := nsServer(t)
@@ -167,7 +167,7 @@ func TestFailNextAtToken(t *testing.T) {
 
 // TestFailNextAtRefuses checks what FailNextAt refuses: an endpoint it
 // does not fault, malformed answers outside introspection, and delays over
-// fixtures.MaxDelay (SPEC ER-5).
+// fixtures.MaxDelay (docs/conformance.md ER-5).
 func TestFailNextAtRefuses(t *testing.T) {
 	t.Parallel()
 	_, ns := nsServer(t)
@@ -191,7 +191,7 @@ func TestFailNextAtRefuses(t *testing.T) {
 }
 
 // TestAdminFaultsEndpoint checks POST /admin/faults with an endpoint, its
-// default, its bad values, and DELETE clearing every endpoint (SPEC RV-7,
+// default, its bad values, and DELETE clearing every endpoint (docs/conformance.md RV-7,
 // ER-5).
 func TestAdminFaultsEndpoint(t *testing.T) {
 	t.Parallel()

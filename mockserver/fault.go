@@ -62,7 +62,7 @@ func faultSlot(endpoint string) int {
 // play f instead of their answer, replacing the faults still pending
 // there; a count ≤ 0 cancels them. Other endpoints' faults are left as
 // they are. A faulted call does nothing but play f: a revocation that
-// answers 503 (SPEC RV-7) or drops the connection leaves the token as it
+// answers 503 (docs/conformance.md RV-7) or drops the connection leaves the token as it
 // was, and a faulted /token call issues no token. A bare Delay only slows
 // the call, which then does its work and answers as usual.
 //
@@ -178,9 +178,9 @@ func faultCode(status int) string {
 }
 
 // writeFaultStatus answers an injected status with an OAuth error body.
-// 429 and 503 always carry Retry-After (SPEC ER-5): f.RetryAfter in whole
+// 429 and 503 always carry Retry-After (docs/conformance.md ER-5): f.RetryAfter in whole
 // seconds rounded up, 1 when unset; other statuses only when it is set. A
-// 401 carries a Basic challenge and a 405 an Allow header (SPEC ER-3).
+// 401 carries a Basic challenge and a 405 an Allow header (docs/conformance.md ER-3).
 func (s *Server) writeFaultStatus(w http.ResponseWriter, c *call, f *Fault) {
 	e := &oauthError{status: f.Status, code: faultCode(f.Status), desc: "injected fault"}
 	if f.Error != "" {

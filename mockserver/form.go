@@ -9,12 +9,12 @@ import (
 	"net/url"
 )
 
-// maxBody is the largest request body accepted (SPEC IQ-6).
+// maxBody is the largest request body accepted (docs/conformance.md IQ-6).
 const maxBody = 1 << 20
 
 // form holds the parameters the endpoints read from a request body. An
 // empty value counts as absent (RFC 6749 §3.2); unknown parameters are
-// ignored (SPEC IQ-5).
+// ignored (docs/conformance.md IQ-5).
 type form struct {
 	token        string
 	hint         string // token_type_hint
@@ -31,7 +31,7 @@ type form struct {
 
 // readForm reads the application/x-www-form-urlencoded body of r for the
 // endpoint kind. The URL query is never read: parameters there do not
-// count (SPEC CA-4).
+// count (docs/conformance.md CA-4).
 func (s *Server) readForm(w http.ResponseWriter, r *http.Request, kind endpointKind) (form, *oauthError) {
 	if err := checkFormType(r.Header.Get("Content-Type")); err != nil {
 		return form{}, err
@@ -85,7 +85,7 @@ type formBuffer struct {
 }
 
 // checkFormType accepts application/x-www-form-urlencoded with any
-// parameters, such as charset (SPEC IQ-2).
+// parameters, such as charset (docs/conformance.md IQ-2).
 func checkFormType(ct string) *oauthError {
 	const want = "application/x-www-form-urlencoded"
 	if ct == want {
@@ -99,11 +99,11 @@ func checkFormType(ct string) *oauthError {
 }
 
 // parseForm parses a form body for the endpoint kind. Broken
-// percent-encoding anywhere is an error (SPEC IQ-7), and so is a parameter
-// the endpoint reads given twice with a value (RFC 6749 §3.2; SPEC IQ-3,
+// percent-encoding anywhere is an error (docs/conformance.md IQ-7), and so is a parameter
+// the endpoint reads given twice with a value (RFC 6749 §3.2; docs/conformance.md IQ-3,
 // TE-1). Parameters of the other endpoints are unknown here and ignored,
 // repeated or not: scope and grant_type at /introspect and /revoke, token
-// and token_type_hint at /token (SPEC IQ-5).
+// and token_type_hint at /token (docs/conformance.md IQ-5).
 //
 // The values kept are copied out of body (which may be reused) one by one,
 // so that none pins the others, a secret among them; nothing else is.
@@ -151,7 +151,7 @@ func parseForm(body []byte, kind endpointKind) (form, *oauthError) {
 			dst = &f.refreshToken
 		}
 		if dst == nil || !reads(kind, key) {
-			continue // SPEC IQ-5
+			continue // docs/conformance.md IQ-5
 		}
 		if len(rawValue) == 0 {
 			continue // empty counts as absent; decoding never empties a value
@@ -165,7 +165,7 @@ func parseForm(body []byte, kind endpointKind) (form, *oauthError) {
 }
 
 // reads reports whether the endpoint kind reads the known parameter key;
-// the others' parameters are unknown to it (SPEC IQ-5).
+// the others' parameters are unknown to it (docs/conformance.md IQ-5).
 func reads(kind endpointKind, key string) bool {
 	switch key {
 	case "token", "token_type_hint":

@@ -100,7 +100,7 @@ func formDecode(s string) (string, bool) {
 
 // FuzzRevokeRequest sends random revocation requests (RFC 7009) to a fresh
 // server. Whatever the input: no 5xx; JSON errors with a challenge on 401
-// (SPEC RV-1, RV-2, ER-3, ER-4); a 200 has an empty body (SPEC RV-3). And
+// (docs/conformance.md RV-1, RV-2, ER-3, ER-4); a 200 has an empty body (docs/conformance.md RV-3). And
 // the state follows the answer: a token is revoked only by a 200 whose
 // form names it, and a 200 for a form naming fz-victim once revokes it.
 func FuzzRevokeRequest(f *testing.F) {
@@ -130,7 +130,7 @@ func FuzzRevokeRequest(f *testing.F) {
 		case w.Code >= 500:
 			t.Fatalf("status %d: %s", w.Code, w.Body)
 		case w.Code == http.StatusOK && w.Body.Len() != 0:
-			t.Fatalf("200 with a body: %q (SPEC RV-3)", w.Body)
+			t.Fatalf("200 with a body: %q (docs/conformance.md RV-3)", w.Body)
 		case w.Code != http.StatusOK && !json.Valid(w.Body.Bytes()):
 			t.Fatalf("status %d with a body that is no JSON: %q", w.Code, w.Body)
 		case w.Code == http.StatusUnauthorized && len(w.Header().Values("WWW-Authenticate")) == 0:
@@ -161,7 +161,7 @@ func FuzzRevokeRequest(f *testing.F) {
 }
 
 // FuzzBasicCredentials sends client_secret_basic credentials, form-encoded
-// or raw. SPEC CA-2, CA-3: the form-decoded and the raw values both
+// or raw. docs/conformance.md CA-2, CA-3: the form-decoded and the raw values both
 // authenticate; anything else is 401 invalid_client with a Basic
 // challenge, never 400 or 500.
 func FuzzBasicCredentials(f *testing.F) {
@@ -209,7 +209,7 @@ func FuzzBasicCredentials(f *testing.F) {
 }
 
 // candidates returns how a received id or secret may be read: form-decoded
-// when that works, then raw (SPEC CA-3).
+// when that works, then raw (docs/conformance.md CA-3).
 func candidates(raw string) []string {
 	if v, ok := formDecode(raw); ok && v != raw {
 		return []string{v, raw}
@@ -228,7 +228,7 @@ func slicesContains(s []string, v string) bool {
 
 // FuzzAuthorizationHeader sends any Authorization value. Basic credentials,
 // however broken, are answered 200 or 401 invalid_client, never 400 or
-// 5xx (SPEC CA-3); every 401 carries a challenge (SPEC ER-3).
+// 5xx (docs/conformance.md CA-3); every 401 carries a challenge (docs/conformance.md ER-3).
 func FuzzAuthorizationHeader(f *testing.F) {
 	for _, seed := range []string{
 		basicHeader("fz-rs", "fz-secret", true), "Basic", "Basic ", "basic " + base64.StdEncoding.EncodeToString([]byte("fz-rs:fz-secret")),

@@ -15,7 +15,7 @@ import (
 
 // FuzzIntrospectRequest sends random methods, paths, headers and bodies to
 // the handler: it must never panic, never answer 500 and always answer
-// JSON (SPEC ER-4).
+// JSON (docs/conformance.md ER-4).
 func FuzzIntrospectRequest(f *testing.F) {
 	f.Add("POST", "/introspect", formType, basic(rsID, rsSecret), []byte("token=active-token"))
 	f.Add("POST", "/introspect", formType, rawBasic(oddID, oddSecret), []byte("token=active-token&token_type_hint=access_token"))

@@ -216,7 +216,7 @@ func decodeErr(t testing.TB, body string) oauthErr {
 	return e
 }
 
-// checkJSONType fails unless the answer is application/json without charset (SPEC IR-1).
+// checkJSONType fails unless the answer is application/json without charset (docs/conformance.md IR-1).
 func checkJSONType(t testing.TB, r resp) {
 	t.Helper()
 	if got := r.header.Values("Content-Type"); len(got) != 1 || got[0] != "application/json" {
@@ -224,7 +224,7 @@ func checkJSONType(t testing.TB, r resp) {
 	}
 }
 
-// checkNoStore fails unless the answer carries no-store and no-cache (SPEC IR-1, TE-3, ER-1).
+// checkNoStore fails unless the answer carries no-store and no-cache (docs/conformance.md IR-1, TE-3, ER-1).
 func checkNoStore(t testing.TB, r resp) {
 	t.Helper()
 	if got := r.header.Get("Cache-Control"); got != "no-store" {

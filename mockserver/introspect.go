@@ -20,7 +20,7 @@ func (s *Server) handleIntrospect(ns *Namespace, w http.ResponseWriter, r *http.
 		s.writeError(w, c, err)
 		return
 	}
-	c.token, c.hint = f.token, f.hint // SPEC IQ-4: the hint is journaled, never used
+	c.token, c.hint = f.token, f.hint // docs/conformance.md IQ-4: the hint is journaled, never used
 
 	st := ns.state()
 	who, err := authenticate(ns, st, r, &f, c.time, forIntrospect)
@@ -98,7 +98,7 @@ func (ns *Namespace) introspectAs(cl *client, token string, now time.Time) (acti
 			state, scripted = override, true
 		}
 	}
-	// SPEC TL-6: a token limited to some callers is inactive to the
+	// docs/conformance.md TL-6: a token limited to some callers is inactive to the
 	// others, whatever its state or script says.
 	visible := e.visibleTo(cl)
 	if active = state == StateActive && visible; active {
@@ -108,12 +108,12 @@ func (ns *Namespace) introspectAs(cl *client, token string, now time.Time) (acti
 }
 
 // writeIntrospection writes the normal answer: the active body, or
-// {"active":false} (SPEC IR-7).
+// {"active":false} (docs/conformance.md IR-7).
 func (s *Server) writeIntrospection(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call, active bool, body activeBody) {
 	c.active = active
 	switch {
 	case !active:
-		s.writeHeader(w, c, http.StatusOK, s.hdr.json, s.hdr.inactiveLen, true) // SPEC IR-7
+		s.writeHeader(w, c, http.StatusOK, s.hdr.json, s.hdr.inactiveLen, true) // docs/conformance.md IR-7
 		_, _ = io.WriteString(w, inactiveBody)
 	case body.full != nil:
 		s.writeHeader(w, c, http.StatusOK, s.hdr.json, body.fullLen, true)
@@ -141,11 +141,11 @@ func answerBytes(ns *Namespace, r *http.Request, active bool, body activeBody) [
 }
 
 // handleRevoke handles the "POST /revoke" route (RFC 7009). Known tokens
-// are revoked, a refresh token with the access tokens of its grant (SPEC
-// RV-5); unknown ones are fine too: 200 with an empty body (SPEC RV-3).
-// The hint is recorded and otherwise ignored (SPEC RV-4). A client may opt
-// in to refusals (SPEC RV-6, revokeAs). A FailNextAt fault plays
-// instead, and then nothing is revoked (SPEC RV-7) unless it is a bare
+// are revoked, a refresh token with the access tokens of its grant (docs/conformance.md
+// RV-5); unknown ones are fine too: 200 with an empty body (docs/conformance.md RV-3).
+// The hint is recorded and otherwise ignored (docs/conformance.md RV-4). A client may opt
+// in to refusals (docs/conformance.md RV-6, revokeAs). A FailNextAt fault plays
+// instead, and then nothing is revoked (docs/conformance.md RV-7) unless it is a bare
 // delay.
 func (s *Server) handleRevoke(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
 	f, err := s.readForm(w, r, forRevoke)
@@ -179,7 +179,7 @@ func (s *Server) handleRevoke(ns *Namespace, w http.ResponseWriter, r *http.Requ
 // revokeAs revokes the token for the revocation endpoint's authenticated
 // caller cl (nil for an anonymous one), if the namespace holds it or a
 // token pattern matches it (then the token is stored, revoked, within the
-// store's limits: past them it is 503). A client that opted in refuses, leaving the token as it was (SPEC RV-6):
+// store's limits: past them it is 503). A client that opted in refuses, leaving the token as it was (docs/conformance.md RV-6):
 // with revocation_ownership, a token whose client_id is not the caller's
 // is 400 unauthorized_client (RFC 7009 §2.1); with revoke_access_tokens:
 // false, an access token is 400 unsupported_token_type (RFC 7009
@@ -194,7 +194,7 @@ func (ns *Namespace) revokeAs(cl *client, token string) *oauthError {
 		e = ns.patternEntryLocked(token) // stored below, once revoked
 	}
 	if e == nil {
-		return nil // SPEC RV-3
+		return nil // docs/conformance.md RV-3
 	}
 	refresh := e.src.Kind == KindRefreshToken
 	if cl != nil {
@@ -217,7 +217,7 @@ func (ns *Namespace) revokeAs(cl *client, token string) *oauthError {
 }
 
 // revokeEntryLocked revokes e. With cascade, a refresh token takes every
-// access token of its grant along (RFC 7009 §2.1, SPEC RV-5); other
+// access token of its grant along (RFC 7009 §2.1, docs/conformance.md RV-5); other
 // refresh tokens of the grant stay. ns.mu must be held for writing.
 func (ns *Namespace) revokeEntryLocked(e *entry, cascade bool) {
 	e.revoke(RevokedDirect)
@@ -227,7 +227,7 @@ func (ns *Namespace) revokeEntryLocked(e *entry, cascade bool) {
 }
 
 // visibleTo reports whether the introspection caller cl (nil for an
-// anonymous one) may see e (SPEC TL-6): any caller when the token lists
+// anonymous one) may see e (docs/conformance.md TL-6): any caller when the token lists
 // none, else a client_id client it lists. Namespace.mu must be held.
 func (e *entry) visibleTo(cl *client) bool {
 	by := e.src.IntrospectableBy
@@ -235,8 +235,8 @@ func (e *entry) visibleTo(cl *client) bool {
 }
 
 // refuseCall journals the caller and answers a request that failed
-// authentication (401 or 400 first, SPEC CA-1) or sent no token (400,
-// SPEC IQ-3, RV-1); it reports whether it answered.
+// authentication (401 or 400 first, docs/conformance.md CA-1) or sent no token (400,
+// docs/conformance.md IQ-3, RV-1); it reports whether it answered.
 func (s *Server) refuseCall(w http.ResponseWriter, c *call, who caller, err *oauthError, token string) bool {
 	c.clientID, c.authMethod = who.clientID, who.method
 	switch {

@@ -221,7 +221,7 @@ func TestIntrospectRequest(t *testing.T) {
 	}
 }
 
-// checkErrorBody checks an OAuth error answer (SPEC ER-1): the code,
+// checkErrorBody checks an OAuth error answer (docs/conformance.md ER-1): the code,
 // a printable description without '"' or '\' on 400s, and no-store.
 func checkErrorBody(t *testing.T, got resp, wantErr string) {
 	t.Helper()
@@ -243,7 +243,7 @@ func checkErrorBody(t *testing.T, got resp, wantErr string) {
 	checkNoStore(t, got)
 }
 
-// TestIntrospectResponse pins the raw bytes of answers (SPEC IR-1…IR-8).
+// TestIntrospectResponse pins the raw bytes of answers (docs/conformance.md IR-1…IR-8).
 func TestIntrospectResponse(t *testing.T) {
 	t.Parallel()
 	ts, _ := start(t, mockserver.WithFixtures(testSet()), mockserver.WithClock(newClock()))
@@ -283,7 +283,7 @@ func TestIntrospectResponse(t *testing.T) {
 }
 
 // TestIssuer checks that iss is the configured issuer byte for byte, or the
-// server's base URL (SPEC IR-6, MD-3).
+// server's base URL (docs/conformance.md IR-6, MD-3).
 func TestIssuer(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -312,7 +312,7 @@ func TestIssuer(t *testing.T) {
 }
 
 // TestTokenLifecycle checks that state is judged per request by the clock
-// with no leeway (SPEC TL-1, TL-2, TL-3).
+// with no leeway (docs/conformance.md TL-1, TL-2, TL-3).
 func TestTokenLifecycle(t *testing.T) {
 	t.Parallel()
 	clock := newClock()

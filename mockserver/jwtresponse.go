@@ -11,7 +11,7 @@ import (
 )
 
 // This file answers introspection with a JWT when the caller asks for one
-// (RFC 9701, SPEC JR-1…JR-8).
+// (RFC 9701, docs/conformance.md JR-1…JR-8).
 
 const (
 	// jwtResponseType is the media type of a JWT introspection response.
@@ -34,7 +34,7 @@ func WithJWTIntrospection(enabled bool) Option {
 }
 
 // jwtEnabled reports whether JWT responses are on in a namespace with
-// configuration st (SPEC JR-8).
+// configuration st (docs/conformance.md JR-8).
 func (s *Server) jwtEnabled(st *state) bool {
 	return !s.cfg.jwtDisabled || st.jwtResponses
 }
@@ -48,7 +48,7 @@ type jwtTarget struct {
 }
 
 // jwtTargetFor decides, after authenticate, whether r gets a JWT answer
-// (SPEC JR-1, JR-7). Without a JWT Accept it returns authErr unchanged.
+// (docs/conformance.md JR-1, JR-7). Without a JWT Accept it returns authErr unchanged.
 // With one, a request without any credentials is 400 invalid_request,
 // also under allow_anonymous, since the JWT's aud is the caller's
 // client_id; failed credentials stay what authenticate said (401); a
@@ -73,7 +73,7 @@ func (s *Server) jwtTargetFor(ns *Namespace, st *state, r *http.Request, f *form
 }
 
 // acceptsJWT reports whether Accept header values ask for a JWT response
-// (SPEC JR-1): application/token-introspection+jwt named with q > 0, and
+// (docs/conformance.md JR-1): application/token-introspection+jwt named with q > 0, and
 // application/json, if named, not preferred to it. Media types compare
 // case-insensitively; parameters other than q are ignored; a range with a
 // malformed q counts as absent. Wildcards (*/*, application/*) never ask
@@ -190,7 +190,7 @@ func containsFold(s, sub string) bool {
 }
 
 // writeJWTIntrospection writes the answer (active, body) as a signed, and
-// for clients that ask so encrypted, JWT (SPEC JR-2…JR-6): header typ
+// for clients that ask so encrypted, JWT (docs/conformance.md JR-2…JR-6): header typ
 // token-introspection+jwt, the client's alg (RS256 by default) and the kid
 // of the server key at jwks_uri; claims iss, aud (the caller's client_id),
 // iat (the namespace clock's now) and token_introspection, the RFC 7662
@@ -246,8 +246,8 @@ func introspectionClaims(jt *jwtTarget, now time.Time, answer []byte) []byte {
 
 // metadataFor is newMetadata plus the members of the optional features:
 // private_key_jwt in the auth-method lists with their signing algs when a
-// client of the namespace uses it (SPEC MD-6), and the RFC 9701 §7 members
-// when JWT responses are on (SPEC JR-8).
+// client of the namespace uses it (docs/conformance.md MD-6), and the RFC 9701 §7 members
+// when JWT responses are on (docs/conformance.md JR-8).
 func (s *Server) metadataFor(st *state, issuer string, openid bool) *metadata {
 	m := newMetadata(st, issuer, openid)
 	if st.privateKeyJWT {

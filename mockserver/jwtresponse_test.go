@@ -48,7 +48,7 @@ func jwtReq(token string, kv ...string) req {
 	return req{header: hdr(append([]string{"Authorization", basic(rsID, rsSecret), "Accept", jwtType}, kv...)...), body: "token=" + token}
 }
 
-// checkJWTAnswer checks the headers of a JWT introspection answer (SPEC
+// checkJWTAnswer checks the headers of a JWT introspection answer (docs/conformance.md
 // JR-2, IR-1).
 func checkJWTAnswer(t *testing.T, got resp) {
 	t.Helper()
@@ -61,7 +61,7 @@ func checkJWTAnswer(t *testing.T, got resp) {
 	checkNoStore(t, got)
 }
 
-// TestJWTAccept covers which Accept headers get a JWT (SPEC JR-1, PF-17).
+// TestJWTAccept covers which Accept headers get a JWT (docs/conformance.md JR-1, PF-17).
 func TestJWTAccept(t *testing.T) {
 	t.Parallel()
 	ts, _ := start(t, mockserver.WithFixtures(testSet()), mockserver.WithClock(newClock()))
@@ -114,7 +114,7 @@ func TestJWTAccept(t *testing.T) {
 }
 
 // TestJWTResponse checks the JWT itself: its signature by the key at
-// jwks_uri, header, and claims (SPEC JR-2…JR-5, PF-16).
+// jwks_uri, header, and claims (docs/conformance.md JR-2…JR-5, PF-16).
 func TestJWTResponse(t *testing.T) {
 	t.Parallel()
 	ts, _ := start(t, mockserver.WithFixtures(testSet()), mockserver.WithClock(newClock()))
@@ -195,7 +195,7 @@ func keys(m map[string]json.RawMessage) []string {
 }
 
 // TestJWTIssuer checks iss in namespaces and with a configured issuer
-// (SPEC JR-3, MD-3).
+// (docs/conformance.md JR-3, MD-3).
 func TestJWTIssuer(t *testing.T) {
 	t.Parallel()
 	ts, _ := start(t, mockserver.WithFixtures(testSet()), mockserver.WithClock(newClock()))
@@ -222,7 +222,7 @@ func TestJWTIssuer(t *testing.T) {
 
 // TestJWTClientSettings covers a client's introspection_signed_response_alg
 // and encrypted responses: Nested JWTs the client decrypts with its own key
-// (SPEC JR-6).
+// (docs/conformance.md JR-6).
 func TestJWTClientSettings(t *testing.T) {
 	t.Parallel()
 	ts, _ := start(t, mockserver.WithFixtures(jwtSet()), mockserver.WithClock(newClock()))
@@ -273,7 +273,7 @@ func TestJWTClientSettings(t *testing.T) {
 }
 
 // TestJWTCaller covers who may get a JWT: its aud is the caller's
-// client_id (SPEC JR-7, RFC 9701 §4).
+// client_id (docs/conformance.md JR-7, RFC 9701 §4).
 func TestJWTCaller(t *testing.T) {
 	t.Parallel()
 	set := testSet()
@@ -375,7 +375,7 @@ func TestJWTFaults(t *testing.T) {
 }
 
 // TestJWTDisabled covers WithJWTIntrospection(false) and the metadata
-// (SPEC JR-8).
+// (docs/conformance.md JR-8).
 func TestJWTDisabled(t *testing.T) {
 	t.Parallel()
 	const member = "introspection_signing_alg_values_supported"
@@ -412,7 +412,7 @@ func TestJWTDisabled(t *testing.T) {
 }
 
 // FuzzAccept: whatever the Accept header, introspection answers 200, as
-// JSON or as a JWT, never 406 or a 5xx (SPEC JR-1, PF-17, ER-4).
+// JSON or as a JWT, never 406 or a 5xx (docs/conformance.md JR-1, PF-17, ER-4).
 func FuzzAccept(f *testing.F) {
 	srv, err := mockserver.New(mockserver.WithFixtures(testSet()), mockserver.WithClock(newClock()))
 	if err != nil {
@@ -445,7 +445,7 @@ func httptestRequest(path, body string) *http.Request {
 }
 
 // BenchmarkIntrospectJWT measures a JWT introspection answer: the JSON
-// answer plus an RS256 signature (SPEC JR-2), and the same signed with
+// answer plus an RS256 signature (docs/conformance.md JR-2), and the same signed with
 // PS256 and encrypted (RSA-OAEP-256, A256GCM) for a client that asks so.
 func BenchmarkIntrospectJWT(b *testing.B) {
 	srv, err := mockserver.New(mockserver.WithFixtures(jwtSet()))

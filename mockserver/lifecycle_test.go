@@ -16,7 +16,7 @@ import (
 )
 
 // lifecycleYAML models grants, refresh tokens, visibility and the opt-in
-// revocation checks (SPEC RV-5, RV-6, TL-6).
+// revocation checks (docs/conformance.md RV-5, RV-6, TL-6).
 const lifecycleYAML = `
 clients:
   - client_id: rs
@@ -115,7 +115,7 @@ func activeTokens(t testing.TB, ts *httptest.Server, toks ...string) []string {
 var grantTokens = []string{"refresh-1", "refresh-1b", "access-1a", "access-1b", "access-2", "access-lone", "refresh-lone"}
 
 // TestRefreshRevokesGrant: revoking a refresh token, by every route, ends
-// the access tokens of its grant, and only those (SPEC RV-5, TL-5).
+// the access tokens of its grant, and only those (docs/conformance.md RV-5, TL-5).
 func TestRefreshRevokesGrant(t *testing.T) {
 	t.Parallel()
 	routes := map[string]func(t *testing.T, ts *httptest.Server, srv *mockserver.Server, tok string){
@@ -125,7 +125,7 @@ func TestRefreshRevokesGrant(t *testing.T) {
 			}
 		},
 		"RFC 7009 with a wrong hint": func(t *testing.T, ts *httptest.Server, _ *mockserver.Server, tok string) {
-			// SPEC RV-4: the hint is advisory.
+			// docs/conformance.md RV-4: the hint is advisory.
 			if r := lcRevoke(t, ts, "rs", "rs-secret", tok, "token_type_hint", "access_token"); r.status != 200 {
 				t.Fatalf("revoke: %d %s", r.status, r.body)
 			}
@@ -199,8 +199,8 @@ func TestRefreshRevokesGrant(t *testing.T) {
 }
 
 // TestRefreshTokenAnswer: a refresh token introspects like any token; kind
-// and grant are not members, token_type is what the fixture sets (SPEC
-// PF-19, IR-6), and the hint changes nothing (SPEC IQ-4).
+// and grant are not members, token_type is what the fixture sets (docs/conformance.md
+// PF-19, IR-6), and the hint changes nothing (docs/conformance.md IQ-4).
 func TestRefreshTokenAnswer(t *testing.T) {
 	t.Parallel()
 	ts, _ := lifecycleServer(t)
@@ -223,7 +223,7 @@ func TestRefreshTokenAnswer(t *testing.T) {
 }
 
 // TestRevocationOwnership: a client with revocation_ownership may revoke
-// only tokens whose client_id is its own (SPEC RV-6, RFC 7009 §2.1).
+// only tokens whose client_id is its own (docs/conformance.md RV-6, RFC 7009 §2.1).
 func TestRevocationOwnership(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -269,7 +269,7 @@ func TestRevocationOwnership(t *testing.T) {
 					t.Errorf("journal: %+v; want the refused revocation", last)
 				}
 			} else if r.body != "" {
-				t.Errorf("body %q; want empty (SPEC RV-3)", r.body)
+				t.Errorf("body %q; want empty (docs/conformance.md RV-3)", r.body)
 			}
 			if tt.token != "no-such-token" {
 				if got := len(activeTokens(t, ts, tt.token)) == 1; got != tt.wantActive {
@@ -311,12 +311,12 @@ func TestRevocationOwnership(t *testing.T) {
 }
 
 // TestRevokeAccessTokensFalse: a client with revoke_access_tokens: false
-// cannot revoke access tokens (SPEC RV-6, RFC 7009 §2.2.1); its refresh
+// cannot revoke access tokens (docs/conformance.md RV-6, RFC 7009 §2.2.1); its refresh
 // token revocation leaves the grant's access tokens alone.
 func TestRevokeAccessTokensFalse(t *testing.T) {
 	t.Parallel()
 	ts, _ := lifecycleServer(t)
-	for _, hint := range []string{"", "refresh_token"} { // SPEC RV-4: the hint does not help
+	for _, hint := range []string{"", "refresh_token"} { // docs/conformance.md RV-4: the hint does not help
 		r := lcRevoke(t, ts, "legacy-app", "legacy-secret", "legacy-access", "token_type_hint", hint)
 		if r.status != 400 || decodeErr(t, r.body).Error != "unsupported_token_type" {
 			t.Errorf("RV-6/access token, hint %q: %d %s; want 400 unsupported_token_type", hint, r.status, r.body)
@@ -342,7 +342,7 @@ func TestRevokeAccessTokensFalse(t *testing.T) {
 }
 
 // TestIntrospectableBy: a token limited to some clients is inactive to
-// every other caller (SPEC TL-6, IR-7).
+// every other caller (docs/conformance.md TL-6, IR-7).
 func TestIntrospectableBy(t *testing.T) {
 	t.Parallel()
 	ts, srv := lifecycleServer(t)

@@ -9,8 +9,8 @@ import (
 )
 
 // metadata is the RFC 8414 §2 authorization server metadata, members in
-// the RFC's order. Only what works is listed (SPEC MD-5, MD-6); empty lists
-// are omitted (SPEC MD-7) except response_types_supported (SPEC MD-10).
+// the RFC's order. Only what works is listed (docs/conformance.md MD-5, MD-6); empty lists
+// are omitted (docs/conformance.md MD-7) except response_types_supported (docs/conformance.md MD-10).
 type metadata struct {
 	Issuer                        string   `json:"issuer"`
 	AuthorizationEndpoint         string   `json:"authorization_endpoint"`
@@ -23,17 +23,17 @@ type metadata struct {
 	TokenEndpointAuthSigningAlgs  []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
 	RevocationEndpoint            string   `json:"revocation_endpoint"`
 	RevocationEndpointAuthMethods []string `json:"revocation_endpoint_auth_methods_supported"`
-	// The *AuthSigningAlgs lists go with private_key_jwt (SPEC MD-6).
+	// The *AuthSigningAlgs lists go with private_key_jwt (docs/conformance.md MD-6).
 	RevocationEndpointAuthSigningAlgs    []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
 	IntrospectionEndpoint                string   `json:"introspection_endpoint"`
 	IntrospectionEndpointAuthMethods     []string `json:"introspection_endpoint_auth_methods_supported"`
 	IntrospectionEndpointAuthSigningAlgs []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
-	// RFC 9701 §7, when JWT introspection responses are on (SPEC JR-8).
+	// RFC 9701 §7, when JWT introspection responses are on (docs/conformance.md JR-8).
 	IntrospectionSigningAlgs    []string `json:"introspection_signing_alg_values_supported,omitempty"`
 	IntrospectionEncryptionAlgs []string `json:"introspection_encryption_alg_values_supported,omitempty"`
 	IntrospectionEncryptionEncs []string `json:"introspection_encryption_enc_values_supported,omitempty"`
 	// SubjectTypesSupported and IDTokenSigningAlgs are set in
-	// openid-configuration only (SPEC MD-10).
+	// openid-configuration only (docs/conformance.md MD-10).
 	SubjectTypesSupported []string `json:"subject_types_supported,omitempty"`
 	IDTokenSigningAlgs    []string `json:"id_token_signing_alg_values_supported,omitempty"`
 	// PKCE (RFC 7636 §6.2), the iss authorization response parameter
@@ -47,7 +47,7 @@ type metadata struct {
 }
 
 // newMetadata describes the namespace for issuer. Endpoints are built from
-// the issuer (SPEC MD-4): with a configured issuer whose host is not this
+// the issuer (docs/conformance.md MD-4): with a configured issuer whose host is not this
 // server they are not reachable here, which is the configurer's intent.
 func newMetadata(st *state, issuer string, openid bool) *metadata {
 	base := strings.TrimSuffix(issuer, "/")
@@ -82,7 +82,7 @@ func newMetadata(st *state, issuer string, openid bool) *metadata {
 	}
 	if openid {
 		// OIDC Discovery §3 requires both; RS256 is the jwks_uri key's alg
-		// (SPEC MD-8), which always exists. OpenID clients such as Ruby's
+		// (docs/conformance.md MD-8), which always exists. OpenID clients such as Ruby's
 		// openid_connect reject a document without them.
 		m.SubjectTypesSupported = []string{"public"}
 		m.IDTokenSigningAlgs = []string{"RS256"}
@@ -92,7 +92,7 @@ func newMetadata(st *state, issuer string, openid bool) *metadata {
 
 // handleMetadata handles the "GET /.well-known/oauth-authorization-server"
 // (openid false) and "GET /.well-known/openid-configuration" (openid true)
-// routes, also reached under the issuer's path (SPEC MD-1…MD-3).
+// routes, also reached under the issuer's path (docs/conformance.md MD-1…MD-3).
 func (s *Server) handleMetadata(openid bool) handlerFunc {
 	return func(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
 		st := ns.state()
@@ -103,7 +103,7 @@ func (s *Server) handleMetadata(openid bool) handlerFunc {
 // handleMetadataForPath handles the RFC 8414 §3.1 placement
 // "GET /.well-known/oauth-authorization-server/{issuer path}" (and the
 // same for openid-configuration): 404 unless the path is the issuer's
-// (SPEC MD-2, MD-9).
+// (docs/conformance.md MD-2, MD-9).
 func (s *Server) handleMetadataForPath(openid bool) handlerFunc {
 	return func(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
 		st := ns.state()

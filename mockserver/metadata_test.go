@@ -15,7 +15,7 @@ import (
 	"github.com/introspectmock/introspectmock/mockserver"
 )
 
-// TestMetadata covers the discovery documents (SPEC MD-1…MD-7, MD-10).
+// TestMetadata covers the discovery documents (docs/conformance.md MD-1…MD-7, MD-10).
 func TestMetadata(t *testing.T) {
 	t.Parallel()
 	ts, _ := start(t, mockserver.WithFixtures(testSet()))
@@ -46,7 +46,7 @@ func TestMetadata(t *testing.T) {
 				"code_challenge_methods_supported":               []any{"S256"},
 				"authorization_response_iss_parameter_supported": true,
 				"introspection_endpoint_auth_methods_supported":  []any{"client_secret_basic", "client_secret_post", "Bearer"},
-				// testSet has a public client, which may revoke with client_id alone (SPEC RV-2).
+				// testSet has a public client, which may revoke with client_id alone (docs/conformance.md RV-2).
 				"revocation_endpoint_auth_methods_supported": []any{"client_secret_basic", "client_secret_post", "Bearer", "none"},
 				// JR-8: JWT introspection responses are on by default (WithJWTIntrospection).
 				"introspection_signing_alg_values_supported":    []any{"RS256", "PS256"},
@@ -155,7 +155,7 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// TestMetadataPathIssuer covers an issuer with a path (SPEC MD-2, MD-3, MD-4, MD-9).
+// TestMetadataPathIssuer covers an issuer with a path (docs/conformance.md MD-2, MD-3, MD-4, MD-9).
 func TestMetadataPathIssuer(t *testing.T) {
 	t.Parallel()
 	var issuer string
@@ -213,7 +213,7 @@ func TestMetadataPathIssuer(t *testing.T) {
 	}
 }
 
-// TestJWKS checks jwks_uri (SPEC MD-8).
+// TestJWKS checks jwks_uri (docs/conformance.md MD-8).
 func TestJWKS(t *testing.T) {
 	t.Parallel()
 	ts, _ := start(t)
@@ -232,7 +232,7 @@ func TestJWKS(t *testing.T) {
 		if err := json.Unmarshal([]byte(got.body), &set); err != nil {
 			t.Fatal(err)
 		}
-		// One RSA key, listed once per alg it signs with (SPEC JR-6): clients
+		// One RSA key, listed once per alg it signs with (docs/conformance.md JR-6): clients
 		// match a JWS's alg with the JWK's.
 		if len(set.Keys) != 2 {
 			t.Fatalf("keys = %d; want 2", len(set.Keys))

@@ -83,8 +83,8 @@ type state struct {
 	bearers        []*client          // fixture bearer callers
 	// Derived from the clients by add, so requests need not scan them.
 	hasPublic     bool // some client has a client_id and no secret
-	jwtResponses  bool // some client sets a JWT response alg (SPEC JR-8)
-	privateKeyJWT bool // some client authenticates with private_key_jwt (SPEC MD-6)
+	jwtResponses  bool // some client sets a JWT response alg (docs/conformance.md JR-8)
+	privateKeyJWT bool // some client authenticates with private_key_jwt (docs/conformance.md MD-6)
 	// patterns answer for the tokens they match that the store does not
 	// hold, the first matching one deciding (pattern.go).
 	patterns []*pattern
@@ -123,18 +123,18 @@ func (st *state) add(c *client) error {
 // client is a caller of the endpoints, built from a fixtures.Client.
 type client struct {
 	id     string
-	secret string // "" for a public client: only revocation accepts it (SPEC RV-2)
+	secret string // "" for a public client: only revocation accepts it (docs/conformance.md RV-2)
 	bearer string // a fixture bearer caller's token; "" for id/secret clients
 	// scopes are the scopes the client may ask for at /token; nil allows any.
 	scopes []string
 	// introspectOnly is set when the fixture's Scopes is an explicit empty
-	// list: the client may not fetch tokens (SPEC TE-6).
+	// list: the client may not fetch tokens (docs/conformance.md TE-6).
 	introspectOnly bool
 	lifetime       time.Duration // of tokens issued at /token
 	basic, post    bool          // client_secret_basic, client_secret_post allowed
-	introspect     bool          // may call /introspect (SPEC CA-8)
+	introspect     bool          // may call /introspect (docs/conformance.md CA-8)
 	// revokeOwnOnly refuses revoking other clients' tokens;
-	// revokeRefreshOnly refuses revoking access tokens (SPEC RV-6).
+	// revokeRefreshOnly refuses revoking access tokens (docs/conformance.md RV-6).
 	revokeOwnOnly, revokeRefreshOnly bool
 	// jwt holds its keys (private_key_jwt) and JWT introspection response
 	// settings (clientassertion.go); nil for none.
@@ -158,7 +158,7 @@ type entry struct {
 	nbf, exp  time.Time // resolved; zero when unset (hasNbf, hasExp tell unset from set)
 	body      activeBody
 	// issuedTo is the client a /token token was issued to; nil for
-	// fixture tokens. Such tokens authenticate bearer callers (SPEC CA-5).
+	// fixture tokens. Such tokens authenticate bearer callers (docs/conformance.md CA-5).
 	issuedTo *client
 	script   *script // nil for none
 	// calls counts authenticated introspections of the token (the script's
@@ -172,7 +172,7 @@ type entry struct {
 	rotated bool
 }
 
-// activeAt reports whether the token is active at now (SPEC TL-2): not
+// activeAt reports whether the token is active at now (docs/conformance.md TL-2): not
 // revoked, now ≥ nbf and now < exp, each if set. Namespace.mu must be held.
 func (e *entry) activeAt(now time.Time) bool {
 	return e.stateAt(now) == StateActive
@@ -429,7 +429,7 @@ func newClient(fc *fixtures.Client) (*client, error) {
 		basic:      len(fc.AuthMethods) == 0,
 		post:       len(fc.AuthMethods) == 0,
 	}
-	c.revokeOwnOnly, c.revokeRefreshOnly = fc.RevocationOwnership, fc.NoRevokeAccessTokens // SPEC RV-6, opt-in
+	c.revokeOwnOnly, c.revokeRefreshOnly = fc.RevocationOwnership, fc.NoRevokeAccessTokens // docs/conformance.md RV-6, opt-in
 	for _, u := range fc.RedirectURIs {
 		if err := fixtures.CheckRedirectURI(u); err != nil {
 			return nil, err

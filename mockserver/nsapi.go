@@ -109,7 +109,7 @@ func toFixture(t *Token, now time.Time) (*fixtures.Token, error) {
 		if iat.IsZero() {
 			iat = now
 		}
-	default: // as fixtures do (SPEC TL-3, PF-15)
+	default: // as fixtures do (docs/conformance.md TL-3, PF-15)
 		start := now
 		for _, s := range []time.Time{iat, nbf} {
 			if s.After(start) {
@@ -134,7 +134,7 @@ func toFixture(t *Token, now time.Time) (*fixtures.Token, error) {
 	return ft, nil
 }
 
-// checkKind checks a token's Kind (SPEC RV-5).
+// checkKind checks a token's Kind (docs/conformance.md RV-5).
 func checkKind(kind string) error {
 	switch kind {
 	case "", KindAccessToken, KindRefreshToken:
@@ -212,7 +212,7 @@ func noToken(op, token string) error {
 }
 
 // Revoke revokes the token. Revoking a refresh token also revokes every
-// access token of its grant (SPEC RV-5). A token pattern's token is
+// access token of its grant (docs/conformance.md RV-5). A token pattern's token is
 // stored, revoked, the others of the pattern staying as they were; past
 // the store's limits (WithMaxTokens) that is an error (ErrLimit). Any
 // other token the namespace does not hold is ErrNotFound.
@@ -430,13 +430,13 @@ func (ns *Namespace) SetClock(t time.Time) error {
 
 // inRFC3339Range reports whether t is in the years 0000 to 9999 (UTC),
 // which RFC 3339 can write: the clock answers and the journal's call times
-// must encode (SPEC ER-4).
+// must encode (docs/conformance.md ER-4).
 func inRFC3339Range(t time.Time) bool {
 	y := t.UTC().Year()
 	return y >= 0 && y <= 9999
 }
 
-// quote quotes s for an error_description, which may not hold '"' (SPEC
+// quote quotes s for an error_description, which may not hold '"' (docs/conformance.md
 // ER-1): 'like this', cut to 64 bytes.
 func quote(s string) string {
 	if len(s) > 64 {

@@ -13,11 +13,11 @@ import (
 	"github.com/introspectmock/introspectmock/fixtures"
 )
 
-// inactiveBody is the whole answer for any token that is not active (SPEC IR-7).
+// inactiveBody is the whole answer for any token that is not active (docs/conformance.md IR-7).
 const inactiveBody = `{"active":false}`
 
 // isRegistered reports whether name is a member an extension claim may not
-// shadow (RFC 7662 §2.2, SPEC IR-8).
+// shadow (RFC 7662 §2.2, docs/conformance.md IR-8).
 func isRegistered(name string) bool {
 	switch name {
 	case "active", "scope", "client_id", "username", "token_type",
@@ -37,7 +37,7 @@ type activeBody struct {
 }
 
 // renderActive renders the active answer for t with its times already
-// resolved, members in the order of SPEC "Defaults we chose" #2: active,
+// resolved, members in the order RFC 7662 §2.2 lists them: active,
 // scope, client_id, username, token_type, exp, iat, nbf, sub, aud, iss, jti,
 // then extension claims sorted by name. issuer is the configured issuer, or
 // "" when it is derived per request.
@@ -106,7 +106,7 @@ func renderActive(t *fixtures.Token, iat, nbf, exp time.Time, issuer string) (ac
 		if b, err = appendJSONValue(b, t.Claims[name]); err != nil {
 			return activeBody{}, fmt.Errorf("claim %q: %v", name, err)
 		}
-		if string(b[value:]) == "null" { // SPEC IR-6: unset, never null
+		if string(b[value:]) == "null" { // docs/conformance.md IR-6: unset, never null
 			b = b[:member]
 		}
 	}
@@ -140,7 +140,7 @@ func normalScope(s string) string {
 	return s
 }
 
-// appendMember appends `,"name":"value"` unless value is empty (SPEC IR-6).
+// appendMember appends `,"name":"value"` unless value is empty (docs/conformance.md IR-6).
 func appendMember(b []byte, name, value string) []byte {
 	if value == "" {
 		return b
@@ -151,7 +151,7 @@ func appendMember(b []byte, name, value string) []byte {
 	return appendJSONString(b, value)
 }
 
-// appendTime appends `,"name":unix-seconds` unless t is zero (SPEC IR-4).
+// appendTime appends `,"name":unix-seconds` unless t is zero (docs/conformance.md IR-4).
 func appendTime(b []byte, name string, t time.Time) []byte {
 	if t.IsZero() {
 		return b

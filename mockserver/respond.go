@@ -63,23 +63,23 @@ type oauthError struct {
 
 func (e *oauthError) Error() string { return e.code + ": " + e.desc }
 
-// errInvalidRequest is a 400 invalid_request (SPEC ER-2).
+// errInvalidRequest is a 400 invalid_request (docs/conformance.md ER-2).
 func errInvalidRequest(desc string) *oauthError {
 	return &oauthError{status: http.StatusBadRequest, code: "invalid_request", desc: desc}
 }
 
-// errClient is a 401 invalid_client with the given challenges (SPEC CA-9, CA-11).
+// errClient is a 401 invalid_client with the given challenges (docs/conformance.md CA-9, CA-11).
 func errClient(desc string, challenges ...string) *oauthError {
 	return &oauthError{status: http.StatusUnauthorized, code: "invalid_client", desc: desc, challenges: challenges}
 }
 
-// errTooLarge is the 413 for bodies over maxBody (SPEC IQ-6).
+// errTooLarge is the 413 for bodies over maxBody (docs/conformance.md IQ-6).
 func errTooLarge() *oauthError {
 	return &oauthError{status: http.StatusRequestEntityTooLarge, code: "invalid_request",
 		desc: "request body larger than 1 MiB"}
 }
 
-// writeError writes e as OAuth error JSON (RFC 6749 §5.2, SPEC ER-1):
+// writeError writes e as OAuth error JSON (RFC 6749 §5.2, docs/conformance.md ER-1):
 // {"error":"…","error_description":"…"}, application/json, no-store. It is
 // the only way an error leaves the server.
 func (s *Server) writeError(w http.ResponseWriter, c *call, e *oauthError) {
@@ -108,7 +108,7 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, e *oauthError) {
 
 // appendSafe appends s with only the characters RFC 6749 §5.2 allows in
 // error and error_description (%x20-21 / %x23-5B / %x5D-7E), kept
-// readable (SPEC ER-1):
+// readable (docs/conformance.md ER-1):
 //   - a Go-quoted string, as %q writes one into an error, is unquoted and
 //     put in single quotes: "a\"b" becomes 'a'b';
 //   - any other double quote becomes a single quote, a backslash a slash;
@@ -170,7 +170,7 @@ func appendSafeText(b []byte, s string, unquote bool) []byte {
 }
 
 // writeJSON writes body with status as application/json (no charset,
-// SPEC IR-1) and an exact Content-Length; noStore adds
+// docs/conformance.md IR-1) and an exact Content-Length; noStore adds
 // Cache-Control: no-store and Pragma: no-cache. It records the status in c.
 func (s *Server) writeJSON(w http.ResponseWriter, c *call, status int, body []byte, noStore bool) {
 	s.writeHeader(w, c, status, s.hdr.json, s.lengths.get(len(body)), noStore)

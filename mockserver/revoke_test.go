@@ -6,7 +6,7 @@ import (
 	"github.com/introspectmock/introspectmock/mockserver"
 )
 
-// TestRevoke covers RFC 7009 revocation (SPEC RV-1…RV-4, TL-5): the answer,
+// TestRevoke covers RFC 7009 revocation (docs/conformance.md RV-1…RV-4, TL-5): the answer,
 // then whether the token is still active.
 func TestRevoke(t *testing.T) {
 	t.Parallel()

@@ -96,7 +96,7 @@ func (ns *Namespace) revokeWhere(why string, match func(*entry) bool, code func(
 	return n
 }
 
-// cascadeLocked revokes the access tokens of grant (RFC 7009 §2.1, SPEC
+// cascadeLocked revokes the access tokens of grant (RFC 7009 §2.1, docs/conformance.md
 // RV-5) and returns how many it revoked. ns.mu must be held for writing.
 func (ns *Namespace) cascadeLocked(grant string) int {
 	n := 0

@@ -194,7 +194,7 @@ var (
 	getPost = []string{http.MethodGet, http.MethodPost}
 )
 
-// publicRoutes declares the protocol endpoints under prefix (SPEC IQ-1,
+// publicRoutes declares the protocol endpoints under prefix (docs/conformance.md IQ-1,
 // ER-3, MD-9); makes tells whether their use makes a namespace.
 func (s *Server) publicRoutes(r *mux.Router, prefix string, makes bool) {
 	pub := func(path, name string, methods []string, h handlerFunc) {
@@ -301,14 +301,14 @@ func declare(r *mux.Router, path string, hs map[string]http.Handler, notAllowed 
 }
 
 // errMethodNotAllowed is the 405 of a known path called with another
-// method than allow's (SPEC IQ-1, ER-3).
+// method than allow's (docs/conformance.md IQ-1, ER-3).
 func errMethodNotAllowed(allow string) *oauthError {
 	return &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request",
 		desc: "method not allowed; use " + allow, allow: allow}
 }
 
 // handleNotFound handles every path no route matches, other /.well-known/*
-// paths included (SPEC MD-9).
+// paths included (docs/conformance.md MD-9).
 func (s *Server) handleNotFound(_ *Namespace, w http.ResponseWriter, _ *http.Request, c *call) {
 	s.writeError(w, c, &oauthError{status: http.StatusNotFound, code: "not_found", desc: "no such endpoint"})
 }
@@ -357,7 +357,7 @@ func (s *Server) endpoint(name string, makes bool, h handlerFunc) http.Handler {
 }
 
 // metadataEndpoint is endpoint for the RFC 8414 §3.1 metadata placement at
-// the root, whose issuer path may name a namespace (SPEC MD-2).
+// the root, whose issuer path may name a namespace (docs/conformance.md MD-2).
 func (s *Server) metadataEndpoint(makes bool, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ns := s.def

@@ -104,7 +104,7 @@ func TestReload(t *testing.T) {
 }
 
 // TestAllowAnonymous checks the fixture opt-out of caller authentication
-// (SPEC CA-1, PF-20).
+// (docs/conformance.md CA-1, PF-20).
 func TestAllowAnonymous(t *testing.T) {
 	t.Parallel()
 	set := testSet()
@@ -204,7 +204,7 @@ func (s *syncBuffer) String() string {
 }
 
 // TestLogging checks that debug logs name each call but never a token, a
-// secret or a query (SPEC IQ-1).
+// secret or a query (docs/conformance.md IQ-1).
 func TestLogging(t *testing.T) {
 	t.Parallel()
 	var buf syncBuffer

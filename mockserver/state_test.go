@@ -157,7 +157,7 @@ func TestAddToken(t *testing.T) {
 }
 
 // TestTokenState checks Revoke, Expire, Remove, Lookup and Tokens, and
-// that each shows on the next introspection (SPEC TL-5).
+// that each shows on the next introspection (docs/conformance.md TL-5).
 func TestTokenState(t *testing.T) {
 	t.Parallel()
 	s, ns := nsServer(t)

@@ -15,7 +15,7 @@ import (
 // handleToken handles the "POST /token" route: the client_credentials
 // grant (RFC 6749 §4.4). Issued tokens are random opaque strings that join
 // the store like fixture tokens: introspectable with client_id and sub set
-// to the client, revocable, and usable as bearer callers (SPEC CA-5). They
+// to the client, revocable, and usable as bearer callers (docs/conformance.md CA-5). They
 // leave the store a minute after they expire (prune.go).
 func (s *Server) handleToken(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
 	f, err := s.readForm(w, r, forToken)
@@ -55,7 +55,7 @@ func (s *Server) handleToken(ns *Namespace, w http.ResponseWriter, r *http.Reque
 	b = strconv.AppendInt(b, lifetime, 10)
 	b = appendMember(b, "scope", scope)
 	b = append(b, '}')
-	s.writeJSON(w, c, http.StatusOK, b, true) // SPEC TE-3
+	s.writeJSON(w, c, http.StatusOK, b, true) // docs/conformance.md TE-3
 }
 
 // issue checks a client_credentials request of the authenticated client
@@ -68,7 +68,7 @@ func (ns *Namespace) issue(cl *client, f *form, now time.Time) (tok string, life
 }
 
 // issueLocked checks a token request of an authenticated client and stores
-// a new token for it (SPEC TE-2…TE-6). ns.mu must be held for writing.
+// a new token for it (docs/conformance.md TE-2…TE-6). ns.mu must be held for writing.
 func issueLocked(ns *Namespace, st *state, cl *client, f *form, now time.Time) (tok string, lifetime int64, scope string, _ *oauthError) {
 	switch {
 	case f.grantType == "":
@@ -86,7 +86,7 @@ func issueLocked(ns *Namespace, st *state, cl *client, f *form, now time.Time) (
 	}
 	lifetime = int64((cl.lifetime + time.Second - 1) / time.Second) // whole seconds, rounded up
 	iat := now.Truncate(time.Second)
-	exp := iat.Add(time.Duration(lifetime) * time.Second) // SPEC TE-4: exp = iat + expires_in
+	exp := iat.Add(time.Duration(lifetime) * time.Second) // docs/conformance.md TE-4: exp = iat + expires_in
 	if err := ns.roomLocked(now, 1); err != nil {
 		return "", 0, "", err
 	}

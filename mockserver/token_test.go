@@ -19,7 +19,7 @@ type tokenAnswer struct {
 	Scope       string `json:"scope"`
 }
 
-// TestTokenEndpoint covers the client_credentials grant (SPEC TE-1…TE-6).
+// TestTokenEndpoint covers the client_credentials grant (docs/conformance.md TE-1…TE-6).
 func TestTokenEndpoint(t *testing.T) {
 	t.Parallel()
 	ts, _ := start(t, mockserver.WithFixtures(testSet()), mockserver.WithClock(newClock()))
@@ -100,7 +100,7 @@ func TestTokenEndpoint(t *testing.T) {
 	}
 }
 
-// checkTokenAnswer checks a token response (SPEC TE-3) and returns the token.
+// checkTokenAnswer checks a token response (docs/conformance.md TE-3) and returns the token.
 func checkTokenAnswer(t *testing.T, body, wantScope string, wantExpiresIn int64) string {
 	t.Helper()
 	var members map[string]json.RawMessage
@@ -151,7 +151,7 @@ func fetchToken(t *testing.T, r resp) tokenAnswer {
 }
 
 // TestIssuedTokens checks that tokens from /token are store tokens:
-// introspectable, revocable, and bearer callers (SPEC TE-4, CA-5, TL-5).
+// introspectable, revocable, and bearer callers (docs/conformance.md TE-4, CA-5, TL-5).
 func TestIssuedTokens(t *testing.T) {
 	t.Parallel()
 	clock := newClock()

@@ -12,7 +12,7 @@ import (
 	"github.com/introspectmock/introspectmock/testkit"
 )
 
-// SPEC ER-4: the in-process server answers "OPTIONS *" with JSON too, not
+// docs/conformance.md ER-4: the in-process server answers "OPTIONS *" with JSON too, not
 // net/http's built-in empty 200 without a Content-Type.
 func TestOptionsAsteriskIsJSON(t *testing.T) {
 	t.Parallel()

@@ -61,7 +61,7 @@ func postForm(t testing.TB, c *http.Client, u, id, secret string, form url.Value
 	return answer{status: resp.StatusCode, header: resp.Header, body: body}
 }
 
-// members decodes a well-formed 200 introspection answer (SPEC IR-1, IR-2)
+// members decodes a well-formed 200 introspection answer (docs/conformance.md IR-1, IR-2)
 // and fails t on anything else.
 func (a answer) members(t testing.TB) map[string]any {
 	t.Helper()
@@ -90,7 +90,7 @@ func (a answer) active(t testing.TB) bool {
 	return a.members(t)["active"].(bool)
 }
 
-// wantInactive checks the answer is exactly {"active":false} (SPEC IR-7).
+// wantInactive checks the answer is exactly {"active":false} (docs/conformance.md IR-7).
 func (a answer) wantInactive(t testing.TB) {
 	t.Helper()
 	a.members(t)

@@ -12,7 +12,7 @@ import (
 
 // TestLifecycle runs the token lifecycle features in every mode: the
 // remote mode only passes if the admin API receives Kind, Grant and
-// IntrospectableBy (SPEC RV-5, TL-6).
+// IntrospectableBy (docs/conformance.md RV-5, TL-6).
 func TestLifecycle(t *testing.T) {
 	t.Parallel()
 	for mode, start := range modes {
@@ -26,7 +26,7 @@ func TestLifecycle(t *testing.T) {
 				t.Parallel()
 				testGrantRevocation(t, start(t), func(s *testkit.Server, tok string) {
 					a := postForm(t, s.Client(), s.RevocationURL(), s.ClientID(), s.ClientSecret(),
-						url.Values{"token": {tok}, "token_type_hint": {"access_token"}}) // SPEC RV-4: a wrong hint
+						url.Values{"token": {tok}, "token_type_hint": {"access_token"}}) // docs/conformance.md RV-4: a wrong hint
 					if a.err != nil || a.status != http.StatusOK {
 						t.Fatalf("revocation: status %d, err %v, body %s", a.status, a.err, a.body)
 					}

@@ -236,7 +236,7 @@ func testAddTokenMembers(t *testing.T, start func(testing.TB) *testkit.Server) {
 			t.Errorf("%s = %#v; want %#v", k, m[k], v)
 		}
 	}
-	// A single audience without AudList is a string (SPEC IR-5).
+	// A single audience without AudList is a string (docs/conformance.md IR-5).
 	one, _ := s.AddToken(mockserver.Token{Aud: []string{"orders-api"}, ExpiresIn: time.Hour})
 	if got := introspect(t, s, one).members(t)["aud"]; got != "orders-api" {
 		t.Errorf("aud = %#v; want the string \"orders-api\"", got)

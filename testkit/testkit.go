@@ -211,7 +211,7 @@ func start(tb testing.TB, opts []Option) (*Server, error) {
 	}
 
 	ts := httptest.NewUnstartedServer(adminapi.Handler(ms))
-	ts.Config.DisableGeneralOptionsHandler = true // "OPTIONS *" answers JSON too (SPEC ER-4)
+	ts.Config.DisableGeneralOptionsHandler = true // "OPTIONS *" answers JSON too (docs/conformance.md ER-4)
 	if o.tls {
 		ts.StartTLS()
 	} else {

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// SPEC ER-4: "OPTIONS *" gets OAuth error JSON from the handler, not
+// docs/conformance.md ER-4: "OPTIONS *" gets OAuth error JSON from the handler, not
 // net/http's built-in empty 200 without a Content-Type.
 func TestOptionsAsteriskIsJSON(t *testing.T) {
 	in := start(t, limitsArgs(), nil)

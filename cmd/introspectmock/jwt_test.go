@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestJWTIntrospectionFlag checks --jwt-introspection (SPEC JR-1, JR-8): on
+// TestJWTIntrospectionFlag checks --jwt-introspection (docs/conformance.md JR-1, JR-8): on
 // by default, a caller asking for application/token-introspection+jwt
 // gets a signed JWT and the metadata lists its algs; off, JSON and no
 // member.

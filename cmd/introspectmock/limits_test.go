@@ -373,7 +373,7 @@ func TestHeaderLimit(t *testing.T) {
 	}
 }
 
-// SPEC IQ-6: a body up to 1 MiB is read; one byte more is 413 with error
+// docs/conformance.md IQ-6: a body up to 1 MiB is read; one byte more is 413 with error
 // JSON, whether announced by Content-Length or sent chunked.
 func TestBodyLimit(t *testing.T) {
 	in := start(t, limitsArgs(), nil)

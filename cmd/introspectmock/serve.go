@@ -119,7 +119,7 @@ func serve(ctx context.Context, cfg *serveConfig, stdout, stderr io.Writer, h ho
 		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ConnState: h.connState,
 		// "OPTIONS *" reaches the handler (a JSON 404) instead of net/http's
-		// empty 200 without a Content-Type (SPEC ER-4).
+		// empty 200 without a Content-Type (docs/conformance.md ER-4).
 		DisableGeneralOptionsHandler: true,
 	}
 	cfg.limits.apply(srv) // timeouts and header limit (limits.go)

@@ -29,7 +29,7 @@ func TestServeDemo(t *testing.T) {
 	})
 
 	// Every printed curl line works as printed: the active one answers
-	// active, the others exactly {"active":false} (SPEC IR-7).
+	// active, the others exactly {"active":false} (docs/conformance.md IR-7).
 	t.Run("IR-7/printed curl lines", func(t *testing.T) {
 		var n int
 		for _, line := range strings.Split(in.stdout.String(), "\n") {
@@ -107,7 +107,7 @@ func TestServeDemo(t *testing.T) {
 		}
 	})
 
-	// The demo sets no issuer, so the issuer is the base URL (SPEC MD-3).
+	// The demo sets no issuer, so the issuer is the base URL (docs/conformance.md MD-3).
 	t.Run("MD-3/issuer is the base URL", func(t *testing.T) {
 		status, body := get(t, nil, in.url+"/.well-known/oauth-authorization-server")
 		if status != http.StatusOK {

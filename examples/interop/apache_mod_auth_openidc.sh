@@ -59,7 +59,7 @@ OIDCPassClaimsAs environment
 </Location>"
 	# mod_auth_openidc's default caches an answer until its exp: a revoked
 	# token still passes /cached/. Tests that revoke or expire tokens
-	# mid-flow need OIDCOAuthTokenIntrospectionInterval -1 (SPEC PF-12).
+	# mid-flow need OIDCOAuthTokenIntrospectionInterval -1 (docs/conformance.md PF-12).
 	exercise "$method/$config" "${journal_method[$method]}" 200
 	stop_apache
 done

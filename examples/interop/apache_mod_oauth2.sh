@@ -37,7 +37,7 @@ LoadModule oauth2_module $modules/mod_oauth2.so
   Require valid-user
 </Location>"
 	# Like mod_auth_openidc, mod_oauth2 caches an answer by default: a revoked
-	# token still passes /cached/ (SPEC PF-12).
+	# token still passes /cached/ (docs/conformance.md PF-12).
 	exercise "$method" "${journal_method[$method]}" 200
 	stop_apache
 done

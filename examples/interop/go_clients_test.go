@@ -22,7 +22,7 @@ import (
 // (OpenID Connect discovery: issuer check, endpoints, signing algorithms),
 // fetches a client_credentials token from the endpoint it found and
 // introspects that token at the introspection_endpoint it found, over
-// plain HTTP and TLS (SPEC MD-1, MD-3, MD-4, MD-5, MD-10, TE-4).
+// plain HTTP and TLS (docs/conformance.md MD-1, MD-3, MD-4, MD-5, MD-10, TE-4).
 func TestGoOIDCDiscovery(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -89,7 +89,7 @@ func TestGoOIDCDiscovery(t *testing.T) {
 // meets a client limited to client_secret_post: the first request (HTTP
 // Basic) gets 401 invalid_client, the retry in the body gets the token, and
 // the Config remembers the style, so the next token takes one request
-// (SPEC PF-8, CA-8, CA-9).
+// (docs/conformance.md PF-8, CA-8, CA-9).
 func TestOAuth2AutoDetect(t *testing.T) {
 	t.Parallel()
 	as := testkit.Start(t, testkit.WithFixtureYAML(`

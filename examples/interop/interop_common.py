@@ -74,6 +74,6 @@ def check_active_fixture(what, doc):
 
 
 def check_inactive(what, status, body):
-    """RFC 7662 §2.2: 200 and exactly {"active":false} (SPEC IR-7)."""
+    """RFC 7662 §2.2: 200 and exactly {"active":false} (docs/conformance.md IR-7)."""
     check(what, status == 200 and json.loads(body) == {"active": False} and body.strip() == b'{"active":false}',
           f"got {status} {body!r}")

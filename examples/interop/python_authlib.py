@@ -125,13 +125,13 @@ def run(label, make):
         resp = rs.introspect_token(meta["introspection_endpoint"], token=other)
         check_inactive(f"{what}: expired issued token inactive", resp.status_code, resp.content)
 
-        # authlib's Basic does not form-encode (SPEC CA-3, PF-7).
+        # authlib's Basic does not form-encode (docs/conformance.md CA-3, PF-7).
         odd = make(ODD_ID, ODD_SECRET, method)
         resp = odd.introspect_token(meta["introspection_endpoint"], token="fx-active")
         check(f"{what}: odd client id and secret", resp.status_code == 200 and resp.json().get("active") is True,
               f"{resp.status_code} {resp.text}")
 
-        # Wrong secret: 401 invalid_client with a challenge (SPEC CA-9).
+        # Wrong secret: 401 invalid_client with a challenge (docs/conformance.md CA-9).
         bad = make(RS_ID, "wrong", method)
         resp = bad.introspect_token(meta["introspection_endpoint"], token="fx-active")
         check(f"{what}: wrong secret", resp.status_code == 401 and resp.json().get("error") == "invalid_client"

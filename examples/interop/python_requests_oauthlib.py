@@ -4,7 +4,7 @@
 A client_credentials token from OAuth2Session(BackendApplicationClient)
 .fetch_token, with HTTP Basic (requests' HTTPBasicAuth, which does not
 form-encode) and with client_secret_post; that token used as a Bearer
-caller of the introspection endpoint (SPEC CA-5, PF-14); introspection as a
+caller of the introspection endpoint (docs/conformance.md CA-5, PF-14); introspection as a
 resource server; revocation prepared by oauthlib's
 prepare_token_revocation_request (RFC 7009). oauthlib refuses http URLs
 unless OAUTHLIB_INSECURE_TRANSPORT is set, which this script sets only for a
@@ -115,7 +115,7 @@ for method in ("client_secret_basic", "client_secret_post"):
     check(f"{what}: revoke", resp.status_code == 200 and resp.content == b"", f"{resp.status_code} {resp.text}")
     resp = rs_call(introspect_url, method, {"token": access})
     check_inactive(f"{what}: revoked token inactive", resp.status_code, resp.content)
-    # The revoked token no longer authenticates (SPEC CA-10).
+    # The revoked token no longer authenticates (docs/conformance.md CA-10).
     resp = cc.post(introspect_url, data={"token": "fx-active"})
     check(f"{what}: revoked bearer caller gets 401 invalid_token", resp.status_code == 401
           and resp.json().get("error") == "invalid_token"

@@ -50,7 +50,7 @@ def check(what, ok, detail = '')
   end
 end
 
-# RFC 7662 §2.2: 200 and exactly {"active":false} (SPEC IR-7).
+# RFC 7662 §2.2: 200 and exactly {"active":false} (docs/conformance.md IR-7).
 def check_inactive(what, status, body)
   check(what, status == 200 && body.strip == '{"active":false}', "got #{status} #{body}")
 end
@@ -113,7 +113,7 @@ meta ||= conf.raw # the RFC 8414 document has the same members
         (token.expires_at - (Time.now.to_i + 600)).abs < 30 && token.params['token_type'] == 'Bearer' &&
         token.params['scope'] == 'read' && token.refresh_token.nil?, token.to_hash)
 
-  # The issued token as a Bearer caller (SPEC CA-5).
+  # The issued token as a Bearer caller (docs/conformance.md CA-5).
   resp = token.post(meta['introspection_endpoint'], body: { token: 'fx-active' })
   check("#{what}: bearer introspect fx-active", resp.status == 200 && resp.headers['content-type'] == 'application/json',
         "#{resp.status} #{resp.body}")
@@ -183,7 +183,7 @@ end
                                                                               token: token.access_token)
   check_inactive("#{what}: revoked token inactive (fixture bearer caller)", resp.status, resp.body)
   check("#{what}: revoke! of an unknown token", rs.revoke!(auth, access_token: 'no-such-token') == :success)
-  # The odd client: form-encoded (:basic, SPEC CA-2) or raw (CA-3) Basic.
+  # The odd client: form-encoded (:basic, docs/conformance.md CA-2) or raw (CA-3) Basic.
   check("#{what}: odd client revoke!", odd.revoke!(auth, access_token: 'fx-revoke-me') == :success)
   resp = Rack::OAuth2::AccessToken::Bearer.new(access_token: RS_BEARER).post(meta['introspection_endpoint'],
                                                                               token: 'fx-revoke-me')

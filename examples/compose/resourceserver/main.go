@@ -117,7 +117,7 @@ func (h *handler) handleHello(w http.ResponseWriter, r *http.Request) {
 	info, err := h.introspect(r.Context(), token)
 	if err != nil {
 		// An authorization server that cannot answer is an outage, not an
-		// inactive token (SPEC PF-6).
+		// inactive token (docs/conformance.md PF-6).
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "cannot check the token: " + err.Error()})
 		return
 	}
@@ -162,7 +162,7 @@ func (h *handler) introspect(ctx context.Context, token string) (tokenInfo, erro
 		return tokenInfo{}, fmt.Errorf("introspection answered %s", resp.Status)
 	}
 	// active must be a JSON boolean: {"active":"false"} fails to decode
-	// rather than pass a truthy check (SPEC PF-1).
+	// rather than pass a truthy check (docs/conformance.md PF-1).
 	var raw struct {
 		Active *bool `json:"active"`
 		tokenInfo

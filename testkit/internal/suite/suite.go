@@ -42,7 +42,7 @@ func Run(t *testing.T, start Start) {
 	}
 }
 
-// cases are named after SPEC.md items where one applies.
+// cases are named after docs/conformance.md IDs where one applies.
 var cases = []struct {
 	name string
 	run  func(t *testing.T, start Start)
@@ -110,7 +110,7 @@ func testExpiredByClock(t *testing.T, start Start) {
 	if !introspect(t, s, tok).active(t) {
 		t.Error("one minute before exp: inactive; want active")
 	}
-	s.Clock().Advance(time.Minute) // clock == exp: inactive (SPEC TL-2)
+	s.Clock().Advance(time.Minute) // clock == exp: inactive (docs/conformance.md TL-2)
 	introspect(t, s, tok).wantInactive(t)
 	s.Clock().Set(s.Clock().Now().Add(-2 * time.Minute)) // the clock may move back
 	if !introspect(t, s, tok).active(t) {
@@ -168,7 +168,7 @@ func testFailNext(t *testing.T, start Start) {
 }
 
 // testFailNextAtRevoke injects a 503 at /revoke: the revocation answers
-// 503 with Retry-After and revokes nothing (SPEC RV-7), introspection is
+// 503 with Retry-After and revokes nothing (docs/conformance.md RV-7), introspection is
 // not faulted, the journal names the fault, and the next revocation works.
 func testFailNextAtRevoke(t *testing.T, start Start) {
 	s := start(t)
@@ -364,7 +364,7 @@ func (a answer) active(t testing.TB) bool {
 	return v
 }
 
-// wantInactive checks the exact inactive answer (SPEC IR-7).
+// wantInactive checks the exact inactive answer (docs/conformance.md IR-7).
 func (a answer) wantInactive(t testing.TB) {
 	t.Helper()
 	if a.status != http.StatusOK || string(a.body) != `{"active":false}` {
@@ -372,7 +372,7 @@ func (a answer) wantInactive(t testing.TB) {
 	}
 }
 
-// wantError checks an OAuth error answer (SPEC ER-1).
+// wantError checks an OAuth error answer (docs/conformance.md ER-1).
 func (a answer) wantError(t testing.TB, status int, code string) {
 	t.Helper()
 	var e struct {
