@@ -151,6 +151,8 @@ func TestAdminAPI(t *testing.T) {
 	// would answer the whole journal).
 	adminStep{"calls with a malformed filter", "GET", "/admin/calls?endpoint=introspect&token=%zz", "", 400,
 		`{"error":"invalid_request","error_description":"malformed percent-encoding in the query"}`}.check(t, ts)
+	adminStep{"calls of a misspelt endpoint", "GET", "/admin/calls?endpoint=introspection", "", 400,
+		`~"error_description":"unknown endpoint 'introspection' (want introspect, revoke, token, authorize, userinfo, logout, discovery, jwks, healthz or other)"`}.check(t, ts)
 	var all struct{ Calls []mockserver.Call }
 	if err := json.Unmarshal([]byte(admin(t, ts, "GET", "/admin/calls", "").body), &all); err != nil || len(all.Calls) != 8 {
 		t.Errorf("journal holds %d calls (%v); want the 8 protocol calls, no admin ones", len(all.Calls), err)

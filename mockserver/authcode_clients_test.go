@@ -325,6 +325,17 @@ func TestAuthorizeErrors(t *testing.T) {
 			t.Errorf("%s: redirect query %v; want error %s (%q), state and iss", tc.name, q, tc.code, tc.desc)
 		}
 	}
+	// A body over 1 MiB is 413 (RFC 9110 §15.5.14), at /logout too.
+	big := "client_id=web&state=" + strings.Repeat("a", 1<<20)
+	for _, path := range []string{"/authorize", "/logout"} {
+		res, err := c.Post(ts.URL+path, "application/x-www-form-urlencoded", strings.NewReader(big))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := readAll(t, res); res.StatusCode != 413 || !strings.Contains(body, "larger than 1 MiB") {
+			t.Errorf("POST %s of 1 MiB and more: %d %s; want a 413 page", path, res.StatusCode, body)
+		}
+	}
 	// Without openid they are unknown OAuth parameters, ignored (RFC 6749 §3.1).
 	if q := authorize(t, c, ts.URL+"/authorize?response_type=code&client_id=web&request_uri=x&request=y"); q.Get("code") == "" {
 		t.Errorf("OAuth request with request and request_uri: %v; want a code", q)

@@ -64,9 +64,9 @@ func (a *authzRequest) get(name string) string { return a.v.Get(name) }
 // error is a 400 HTML page; afterwards it is a redirect with error=
 // (RFC 6749 §4.1.2.1), iss included (RFC 9207).
 func (s *Server) handleAuthorize(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
-	v, perr := authzValues(r)
+	v, status, perr := authzValues(r)
 	if perr != "" {
-		s.writePage(w, c, http.StatusBadRequest, "Bad authorization request", perr)
+		s.writePage(w, c, status, "Bad authorization request", perr)
 		return
 	}
 	st := ns.state()
@@ -137,27 +137,32 @@ func (s *Server) handleAuthorize(ns *Namespace, w http.ResponseWriter, r *http.R
 }
 
 // authzValues reads the parameters of an authorization request: the query
-// of a GET, the form body of a POST (OpenID Connect Core §3.1.2.1).
-func authzValues(r *http.Request) (url.Values, string) {
+// of a GET, the form body of a POST (OpenID Connect Core §3.1.2.1). On a
+// problem it returns the status and message of the error page: 413 for a
+// body over 1 MiB (RFC 9110 §15.5.14), else 400.
+func authzValues(r *http.Request) (url.Values, int, string) {
 	if r.Method != http.MethodPost {
 		v, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
-			return nil, "malformed query string"
+			return nil, http.StatusBadRequest, "malformed query string"
 		}
-		return v, ""
+		return v, 0, ""
 	}
 	if checkFormType(r.Header.Get("Content-Type")) != nil {
-		return nil, "Content-Type must be application/x-www-form-urlencoded"
+		return nil, http.StatusBadRequest, "Content-Type must be application/x-www-form-urlencoded"
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil || len(body) > maxBody {
-		return nil, "cannot read the request body (at most 1 MiB)"
+	switch {
+	case err != nil:
+		return nil, http.StatusBadRequest, "cannot read the request body"
+	case len(body) > maxBody:
+		return nil, http.StatusRequestEntityTooLarge, "request body larger than 1 MiB"
 	}
 	v, err := url.ParseQuery(string(body))
 	if err != nil {
-		return nil, "malformed form body"
+		return nil, http.StatusBadRequest, "malformed form body"
 	}
-	return v, ""
+	return v, 0, ""
 }
 
 // redirectFor returns where the client's answers go for a request's

@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -22,6 +23,20 @@ const (
 	EndpointHealth     = "healthz"    // GET /healthz
 	EndpointOther      = "other"      // no route matched
 )
+
+// CheckEndpoint reports an error unless name is one of the Endpoint* names,
+// so that a journal filter with a misspelt endpoint fails instead of
+// matching nothing.
+func CheckEndpoint(name string) error {
+	switch name {
+	case EndpointIntrospect, EndpointRevoke, EndpointToken, EndpointAuthorize, EndpointUserinfo,
+		EndpointLogout, EndpointDiscovery, EndpointJWKS, EndpointHealth, EndpointOther:
+		return nil
+	}
+	return fmt.Errorf("unknown endpoint %s (want %s, %s, %s, %s, %s, %s, %s, %s, %s or %s)", quote(name),
+		EndpointIntrospect, EndpointRevoke, EndpointToken, EndpointAuthorize, EndpointUserinfo,
+		EndpointLogout, EndpointDiscovery, EndpointJWKS, EndpointHealth, EndpointOther)
+}
 
 // call is what the server records of one request while serving it; record
 // turns it into the journal's Call. Secrets are never part of it.

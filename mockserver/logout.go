@@ -14,9 +14,9 @@ import (
 // a registered post_logout_redirect_uri the answer is a 302 there, with
 // state; otherwise a page says it is done.
 func (s *Server) handleLogout(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call) {
-	v, perr := authzValues(r)
+	v, status, perr := authzValues(r)
 	if perr != "" {
-		s.writePage(w, c, http.StatusBadRequest, "Bad logout request", perr)
+		s.writePage(w, c, status, "Bad logout request", perr)
 		return
 	}
 	for _, name := range []string{"id_token_hint", "logout_hint", "client_id", "post_logout_redirect_uri", "state"} {

@@ -9,7 +9,8 @@ import (
 // CallFilter selects calls of the journal for Server.Calls, as the admin
 // API's GET /admin/calls?endpoint=&token= does. Zero fields match any call.
 type CallFilter struct {
-	// Endpoint is one of the mockserver.Endpoint* names.
+	// Endpoint is one of the mockserver.Endpoint* names; another fails
+	// the test (mockserver.CheckEndpoint) rather than matching nothing.
 	Endpoint string
 	// Token is the token asked about (or, at the token endpoint, issued).
 	Token string
@@ -32,6 +33,13 @@ type callMatcher interface {
 // journal returns the journal without testkit's own calls, filtered: the
 // calls that match any filter, or all with none.
 func (s *Server) journal(filters []CallFilter) ([]mockserver.Call, error) {
+	for _, f := range filters {
+		if f.Endpoint != "" {
+			if err := mockserver.CheckEndpoint(f.Endpoint); err != nil {
+				return nil, err // in process as remote, rather than no calls
+			}
+		}
+	}
 	var calls []mockserver.Call
 	var err error
 	if m, ok := s.be.(callMatcher); ok && len(filters) == 1 {

@@ -244,6 +244,11 @@ func (admin) ListCalls(r mockserver.AdminRequest) (int, any, error) {
 		return ""
 	}
 	endpoint, tok := q("endpoint"), q("token")
+	if endpoint != "" {
+		if err := mockserver.CheckEndpoint(endpoint); err != nil {
+			return 0, nil, err
+		}
+	}
 	calls, err := r.NS.Calls()
 	if err != nil {
 		return 0, nil, err

@@ -438,6 +438,12 @@ func testCallFilters(t *testing.T, start Start) {
 			t.Errorf("Calls(token) returned a call of another token: %v", c)
 		}
 	}
+	// A misspelt endpoint fails the test rather than matching nothing.
+	r := &recorder{TB: t}
+	if calls := s.With(r).Calls(testkit.CallFilter{Endpoint: "introspection"}); len(calls) != 0 ||
+		len(r.fatals) != 1 || !strings.Contains(r.fatals[0], "unknown endpoint 'introspection'") {
+		t.Errorf("Calls(endpoint introspection): %d calls, failures %q; want one naming the unknown endpoint", len(calls), r.fatals)
+	}
 }
 
 // testJournalOnlyTestCalls: the requests testkit makes on its own (Issuer
