@@ -391,3 +391,62 @@ func TestDocGo(t *testing.T) {
 		}
 	}
 }
+
+// TestCitationsResolve: code, docs and test data cite behaviours as
+// "docs/conformance.md IR-7" (or a Markdown link to it), never by an ID of
+// a checklist outside the repository (SPEC and an ID), and every cited ID is
+// a row of docs/conformance.md.
+func TestCitationsResolve(t *testing.T) {
+	rows := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\| ([A-Z][A-Z]-\d+) \|`).FindAllStringSubmatch(read(t, "docs/conformance.md"), -1) {
+		rows[m[1]] = true
+	}
+	if len(rows) < 50 {
+		t.Fatalf("docs/conformance.md has %d rows; want its table of behaviours", len(rows))
+	}
+	outside := regexp.MustCompile(`SPEC [A-Z][A-Z]-[0-9]`)
+	cited := regexp.MustCompile(`conformance(?:\.md)?\]?\(?[^\s)]*\)?[\s/#]*((?:[A-Z][A-Z]-\d+(?:, | and |/)?)+)`)
+	id := regexp.MustCompile(`[A-Z][A-Z]-\d+`)
+	n := 0
+	err := filepath.WalkDir(root(t), func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); name == ".git" || name == "node_modules" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".md", ".sh", ".py", ".rb", ".yaml", ".yml", ".lua", ".golden":
+		default:
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root(t), path)
+		text := string(b)
+		for _, loc := range outside.FindAllStringIndex(text, -1) {
+			t.Errorf("%s:%d: cites %q, a checklist outside the repository: cite docs/conformance.md (or the RFC section)",
+				rel, strings.Count(text[:loc[0]], "\n")+1, text[loc[0]:loc[1]])
+		}
+		for _, m := range cited.FindAllStringSubmatch(text, -1) {
+			for _, x := range id.FindAllString(m[1], -1) {
+				n++
+				if !rows[x] {
+					t.Errorf("%s: cites %s of docs/conformance.md, which has no such row", rel, x)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 100 {
+		t.Errorf("found %d citations of docs/conformance.md; the pattern may be broken", n)
+	}
+}
