@@ -225,6 +225,7 @@ func TestAdminBadInput(t *testing.T) {
 		{"time not a string", "POST", "/admin/clock/set", `{"time":[1]}`, 400, `~body:1:9: time: want a string`},
 		{"negative count", "POST", "/admin/faults", `{"count":-1,"respond":{"status":503}}`, 400, `~count must be between 0`},
 		{"fault status 200", "POST", "/admin/faults", `{"respond":{"status":200}}`, 400, `~respond.status: status must be a 4xx or 5xx code`},
+		{"jwt fault at revoke", "POST", "/admin/faults", `{"endpoint":"revoke","respond":{"jwt":"bad_signature"}}`, 400, `~body:1:33: respond.jwt: jwt breaks a JWT introspection answer`},
 		{"fault without respond", "POST", "/admin/faults", `{"count":1}`, 400, `~missing respond`},
 		{"fault drop and status", "POST", "/admin/faults", `{"respond":{"drop":true,"status":503}}`, 400, `~drop sends no answer`},
 		{"client with both", "POST", "/admin/clients", `{"client_id":"x","bearer":"y"}`, 400, `~not both`},
