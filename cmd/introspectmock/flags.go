@@ -97,12 +97,12 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 // then from args, so that flags win.
 func parseServeConfig(args []string, env environment, stderr io.Writer) (*serveConfig, error) {
 	var (
-		cfg                  = &serveConfig{logLevel: slog.LevelInfo}
-		fixtures, adminHosts string
+		cfg                     = &serveConfig{logLevel: slog.LevelInfo}
+		fixtureList, adminHosts string
 	)
 	fs := newFlagSet("introspectmock", stderr)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free port")
-	fs.StringVar(&fixtures, "fixtures", "", "comma-separated fixture `files or directories` (*.yaml, *.yml); default: the embedded demo fixtures")
+	fs.StringVar(&fixtureList, "fixtures", "", "comma-separated fixture `files or directories` (*.yaml, *.yml); default: the embedded demo fixtures")
 	boolFlag(fs, &cfg.demoFallback, "demo-fallback", false, "serve the embedded demo fixtures when every --fixtures entry is a missing or empty directory (set in the container image)")
 	fs.StringVar(&cfg.issuer, "issuer", "", "issuer `URL`, byte for byte; overrides the fixtures' issuer; default: the server's base URL")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
@@ -141,11 +141,16 @@ func parseServeConfig(args []string, env environment, stderr io.Writer) (*serveC
 		return nil, err
 	}
 	cfg.warnings = unknownEnv(fs, env)
-	cfg.fixtures = splitList(fixtures)
+	cfg.fixtures = splitList(fixtureList)
 	cfg.adminHosts = splitList(adminHosts)
 	for _, h := range cfg.adminHosts {
 		if err := mockserver.CheckAdminHost(h); err != nil {
 			return nil, misconfigured("--admin-hosts (%s): %v", envName("admin-hosts"), err)
+		}
+	}
+	if cfg.issuer != "" {
+		if err := fixtures.CheckIssuer(cfg.issuer); err != nil {
+			return nil, misconfigured("--issuer (%s): %v", envName("issuer"), err)
 		}
 	}
 	switch cfg.logFormat {
