@@ -98,11 +98,8 @@ func checkFault(endpoint string, count int, f Fault) error {
 	if err := f.Validate(); err != nil {
 		return fmt.Errorf("respond: %w", err)
 	}
-	if f.Malformed != "" && slot != slotIntrospect {
-		return fmt.Errorf("respond.malformed: malformed breaks an introspection answer; at %s use status, error, delay or drop", endpoint)
-	}
-	if f.JWT != "" && slot != slotIntrospect {
-		return fmt.Errorf("respond.jwt: jwt breaks a JWT introspection answer; at %s use status, error, delay or drop", endpoint)
+	if key, msg := f.IntrospectOnlyAt(endpoint); key != "" {
+		return fmt.Errorf("respond.%s: %s", key, msg)
 	}
 	return nil
 }
