@@ -62,7 +62,7 @@ func (s *Server) readIDToken(tok string) (sub, aud string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		return "", "", errors.New("not a JWS in compact serialization")
 	}
