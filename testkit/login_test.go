@@ -2,6 +2,7 @@ package testkit_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -156,5 +157,35 @@ func TestWithLoginPage(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || !strings.Contains(string(body), `name="login_user" value="user-123" checked`) {
 		t.Errorf("login page: %d %s", res.StatusCode, body)
+	}
+}
+
+// TestEndpointURLsMatchDiscovery: every endpoint helper of Server is the
+// URL the server's OpenID Connect discovery document names, so a client
+// configured from either reaches the same endpoint. UserinfoURL and
+// LogoutURL had no caller before this test.
+func TestEndpointURLsMatchDiscovery(t *testing.T) {
+	t.Parallel()
+	as := testkit.Start(t, testkit.WithFixtureYAML(loginFixtures))
+	res, err := as.Client().Get(as.URL() + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var md map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&md); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("discovery: status %d, decode error %v", res.StatusCode, err)
+	}
+	for member, got := range map[string]string{
+		"authorization_endpoint": as.AuthorizationURL(),
+		"token_endpoint":         as.TokenURL(),
+		"introspection_endpoint": as.IntrospectionURL(),
+		"revocation_endpoint":    as.RevocationURL(),
+		"userinfo_endpoint":      as.UserinfoURL(),
+		"end_session_endpoint":   as.LogoutURL(),
+	} {
+		if want, _ := md[member].(string); want == "" || got != want {
+			t.Errorf("helper for %s = %q; discovery says %q", member, got, want)
+		}
 	}
 }
