@@ -2,7 +2,6 @@ package mockserver
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -42,49 +41,6 @@ type issuedGrant struct {
 	scope           string
 	grant           *grantInfo
 	iat             time.Time
-}
-
-// handleUserGrant answers a token request of the authorization_code or
-// refresh_token grant. A FailNextAt fault at the token endpoint plays
-// instead, as for client_credentials.
-func (s *Server) handleUserGrant(ns *Namespace, w http.ResponseWriter, r *http.Request, c *call, f *form) {
-	st := ns.state()
-	who, err := authenticate(ns, st, r, f, c.time, forToken)
-	c.clientID, c.authMethod = who.clientID, who.method
-	var res issuedGrant
-	if err == nil {
-		if fault := ns.takeFault(slotToken); fault != nil { // plays instead of answering
-			c.fault = fault.desc
-			if !s.playFault(ns, w, r, c, &fault.f, false, activeBody{}) {
-				return
-			}
-			// A bare delay: answer after it, as a slow server would.
-		}
-		res, err = ns.redeem(who.client, f, c.time)
-	}
-	if err != nil {
-		s.writeError(w, c, err)
-		return
-	}
-	c.token = res.access
-	b := make([]byte, 0, 1024)
-	b = append(b, `{"access_token":`...)
-	b = appendJSONString(b, res.access)
-	b = append(b, `,"token_type":"Bearer","expires_in":`...)
-	b = strconv.AppendInt(b, res.lifetime, 10)
-	b = appendMember(b, "refresh_token", res.refresh)
-	b = appendMember(b, "scope", res.scope)
-	if hasScope(res.scope, "openid") {
-		idt, ierr := s.idToken(ns.issuer(r, st), res.grant, res.access, res.iat, res.lifetime)
-		if ierr != nil {
-			s.cfg.logger.ErrorContext(r.Context(), "id_token", "err", ierr)
-			s.writeError(w, c, &oauthError{status: http.StatusInternalServerError, code: "server_error"})
-			return
-		}
-		b = appendMember(b, "id_token", idt)
-	}
-	b = append(b, '}')
-	s.writeJSON(w, c, http.StatusOK, b, true)
 }
 
 // errGrant is a 400 invalid_grant (RFC 6749 §5.2).

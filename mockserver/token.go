@@ -13,7 +13,9 @@ import (
 )
 
 // handleToken handles the "POST /token" route: the client_credentials
-// grant (RFC 6749 §4.4). Issued tokens are random opaque strings that join
+// grant (RFC 6749 §4.4) and, through redeem, the authorization_code and
+// refresh_token grants of the login flow (grant.go), with one client
+// authentication, FailNextAt fault and answer for all three. Issued tokens are random opaque strings that join
 // the store like fixture tokens: introspectable with client_id and sub set
 // to the client, revocable, and usable as bearer callers (docs/conformance.md CA-5). They
 // leave the store a minute after they expire (prune.go).
@@ -23,16 +25,11 @@ func (s *Server) handleToken(ns *Namespace, w http.ResponseWriter, r *http.Reque
 		s.writeError(w, c, err)
 		return
 	}
-	if userGrant(f.grantType) {
-		s.handleUserGrant(ns, w, r, c, &f)
-		return
-	}
 
-	who, err := authenticate(ns, ns.state(), r, &f, c.time, forToken)
+	st := ns.state()
+	who, err := authenticate(ns, st, r, &f, c.time, forToken)
 	c.clientID, c.authMethod = who.clientID, who.method
-	var tok string
-	var lifetime int64
-	var scope string
+	var res issuedGrant
 	if err == nil {
 		if fault := ns.takeFault(slotToken); fault != nil { // plays instead of issuing
 			c.fault = fault.desc
@@ -41,19 +38,33 @@ func (s *Server) handleToken(ns *Namespace, w http.ResponseWriter, r *http.Reque
 			}
 			// A bare delay: issue after it, as a slow server would.
 		}
-		tok, lifetime, scope, err = ns.issue(who.client, &f, c.time)
+		if userGrant(f.grantType) {
+			res, err = ns.redeem(who.client, &f, c.time)
+		} else {
+			res.access, res.lifetime, res.scope, err = ns.issue(who.client, &f, c.time)
+		}
 	}
-	c.token = tok
+	c.token = res.access
 	if err != nil {
 		s.writeError(w, c, err)
 		return
 	}
 	b := make([]byte, 0, 160)
 	b = append(b, `{"access_token":`...)
-	b = appendJSONString(b, tok)
+	b = appendJSONString(b, res.access)
 	b = append(b, `,"token_type":"Bearer","expires_in":`...)
-	b = strconv.AppendInt(b, lifetime, 10)
-	b = appendMember(b, "scope", scope)
+	b = strconv.AppendInt(b, res.lifetime, 10)
+	b = appendMember(b, "refresh_token", res.refresh)
+	b = appendMember(b, "scope", res.scope)
+	if res.grant != nil && hasScope(res.scope, "openid") {
+		idt, ierr := s.idToken(ns.issuer(r, st), res.grant, res.access, res.iat, res.lifetime)
+		if ierr != nil {
+			s.cfg.logger.ErrorContext(r.Context(), "id_token", "err", ierr)
+			s.writeError(w, c, &oauthError{status: http.StatusInternalServerError, code: "server_error"})
+			return
+		}
+		b = appendMember(b, "id_token", idt)
+	}
 	b = append(b, '}')
 	s.writeJSON(w, c, http.StatusOK, b, true) // docs/conformance.md TE-3
 }
