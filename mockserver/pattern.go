@@ -191,11 +191,14 @@ func (p *pattern) plain(tok string, m []int) bool {
 
 // size returns the length of the answer of tok.
 func (p *pattern) size(tok string, m []int) int {
+	return piecesLen(tok, m, p.full) + piecesLen(tok, m, p.head) + piecesLen(tok, m, p.tail)
+}
+
+// piecesLen returns the length of ps joined with the groups of tok.
+func piecesLen(tok string, m []int, ps []piece) int {
 	n := 0
-	for _, ps := range [][]piece{p.full, p.head, p.tail} {
-		for _, pc := range ps {
-			n += len(pc.lit) + len(group(tok, m, pc.group))
-		}
+	for _, pc := range ps {
+		n += len(pc.lit) + len(group(tok, m, pc.group))
 	}
 	return n
 }
@@ -204,11 +207,7 @@ func (p *pattern) size(tok string, m []int) int {
 // to fit.
 func join(b []byte, tok string, m []int, ps []piece) []byte {
 	if b == nil {
-		n := 0
-		for _, pc := range ps {
-			n += len(pc.lit) + len(group(tok, m, pc.group))
-		}
-		b = make([]byte, 0, n)
+		b = make([]byte, 0, piecesLen(tok, m, ps))
 	}
 	for _, pc := range ps {
 		b = append(b, pc.lit...)
